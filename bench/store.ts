@@ -1,0 +1,190 @@
+/**
+ * Session store benchmark on a private FerretDB server (temp data dir): batched vs one-by-one
+ * message appends, search latency over 100k sessions, cleanup rate. Run: `npx tsx bench/store.ts`.
+ * Set MONGODB_URI to run it against a real MongoDB instead (it uses a fresh database and drops it).
+ */
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { performance } from 'node:perf_hooks';
+import { MongoClient } from 'mongodb';
+import { createMongoStore, type MongoSessionStore } from '../src/store/mongo-store.js';
+import { SESSION_STATUSES, type SearchQuery, type SessionMetadata } from '../src/store/types.js';
+
+const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 5000);
+const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 100_000);
+const CLEANUP_SESSIONS = Number(process.env.BENCH_CLEANUP ?? 2000);
+
+async function startServer(): Promise<{ uri: string; stop: () => Promise<void> }> {
+  if (process.env.MONGODB_URI) return { uri: process.env.MONGODB_URI, stop: async () => {} };
+  const bin = [process.env.FERRETDB_SERVER, resolve(import.meta.dirname, '../.local/bin/ferretdb-server'), '/tmp/ferretdb-server'].find((p) => p && existsSync(p));
+  if (!bin) throw new Error('ferretdb-server not found: run scripts/setup.sh or set FERRETDB_SERVER');
+  const dir = mkdtempSync(join(tmpdir(), 'bench-store-'));
+  const child = spawn(bin, ['-data-dir', dir, '-listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const uri = await new Promise<string>((res, rej) => {
+    child.once('exit', (code) => rej(new Error(`ferretdb-server exited with ${code}`)));
+    createInterface({ input: child.stdout }).on('line', (l) => {
+      const m = /^ready (\S+)/.exec(l);
+      if (m?.[1]) res(m[1]);
+    });
+  });
+  return {
+    uri,
+    stop: async () => {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function line(sessionId: string, i: number): string {
+  const text = `Reply ${i}: ${'lorem ipsum dolor sit amet '.repeat(30)}`;
+  return JSON.stringify({ type: 'assistant', message: { id: `msg_${i}`, role: 'assistant', model: 'claude-sonnet-5-5', content: [{ type: 'text', text }] }, session_id: sessionId, uuid: randomUUID() });
+}
+
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
+}
+
+const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
+
+async function benchAppends(uri: string): Promise<void> {
+  const sid = randomUUID();
+  const batch = Array.from({ length: MESSAGES }, (_, i) => ({ seq: i, raw: line(sid, i) }));
+  const rates: Record<string, number> = {};
+  for (const mode of ['batched', 'single'] as const) {
+    // Same data, same run id, each in a fresh database so both start equal.
+    const store = createMongoStore({ uri, dbName: `bench_append_${mode}_${Date.now()}` });
+    await store.ensureIndexes();
+    await store.upsertSession({ sessionId: sid });
+    const t0 = performance.now();
+    if (mode === 'batched') {
+      for (let i = 0; i < batch.length; i += 500) await store.appendMessages(sid, 'run-1', batch.slice(i, i + 500));
+    } else {
+      for (const m of batch) await store.appendMessages(sid, 'run-1', [m]);
+    }
+    const s = (performance.now() - t0) / 1000;
+    rates[mode] = MESSAGES / s;
+    console.log(`append ${mode.padEnd(8)} ${MESSAGES} messages (~${Math.round(Buffer.byteLength(batch[0]!.raw) / 100) / 10} kB each) in ${s.toFixed(2)} s: ${fmt(rates[mode]!)} messages/s`);
+    await dropDb(uri, store);
+  }
+  console.log(`append batched/single ratio: ${(rates.batched! / rates.single!).toFixed(1)}x`);
+}
+
+async function dropDb(uri: string, store: MongoSessionStore): Promise<void> {
+  await store.close();
+  void uri; // databases are dropped at the end (MongoDB) or go with the temp dir (FerretDB)
+}
+
+function generate(n: number, now: number): SessionMetadata[] {
+  let seed = 7;
+  const r = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  const tags = ['alpha', 'beta', 'gamma', 'delta', 'team:x', 'team:y', 'env/prod', 'env/dev'];
+  const models = ['claude-sonnet-5-5', 'claude-3.5-haiku', 'claude-opus-5'];
+  return Array.from({ length: n }, () => {
+    const sessionId = randomUUID();
+    const createdAt = new Date(now - Math.floor(r() * 365 * 86_400_000));
+    const used = models.filter(() => r() < 0.4);
+    return {
+      sessionId,
+      createdAt,
+      updatedAt: new Date(createdAt.getTime() + Math.floor(r() * 3 * 86_400_000)),
+      messageCount: Math.floor(r() * 200),
+      turnCount: Math.floor(r() * 40),
+      models: used,
+      model: used.at(-1) ?? null,
+      tags: tags.filter(() => r() < 0.2),
+      description: null,
+      summary: 'A generated session for the benchmark',
+      status: SESSION_STATUSES[Math.floor(r() * 3)]!,
+      scope: `/work/project-${Math.floor(r() * 50)}`,
+      lineage: { parentSessionId: null, forkedAtMessage: null, rootSessionId: sessionId },
+      origin: { pipeline: 'bench' },
+      totalCostUsd: Math.floor(r() * 10_000_000) / 1_000_000,
+      lineageCostUsd: 0,
+      runCount: 1,
+    };
+  });
+}
+
+async function benchSearch(uri: string): Promise<void> {
+  const now = Date.now();
+  const store = createMongoStore({ uri, dbName: `bench_search_${Date.now()}` });
+  await store.ensureIndexes();
+  const data = generate(SESSIONS, now);
+  const t0 = performance.now();
+  for (let i = 0; i < data.length; i += 5000) await store.importSessions(data.slice(i, i + 5000));
+  const s = (performance.now() - t0) / 1000;
+  console.log(`import ${SESSIONS} sessions (bulk, 5000 per insertMany) in ${s.toFixed(1)} s: ${fmt(SESSIONS / s)} sessions/s`);
+  const day = 86_400_000;
+  const queries: Array<[string, () => Promise<unknown>]> = [
+    ['listSessions first page (50)', () => store.listSessions({ limit: 50 })],
+    ['listSessions page 3 via cursor', async () => {
+      let p = await store.listSessions({ limit: 50 });
+      p = await store.listSessions({ limit: 50, cursor: p.nextCursor });
+      return store.listSessions({ limit: 50, cursor: p.nextCursor });
+    }],
+    ['search tags any of [team:x] (50)', () => store.search({ tags: ['team:x'], limit: 50 })],
+    ['search allTags [alpha, env/prod] (50)', () => store.search({ allTags: ['alpha', 'env/prod'], limit: 50 })],
+    ['search scope + status (50)', () => store.search({ scope: '/work/project-7', status: 'completed', limit: 50 })],
+    ['search created last 7 days + minCost 5 (50)', () => store.search({ after: new Date(now - 7 * day), minCost: 5, limit: 50 } satisfies SearchQuery)],
+    ['search model + updated last 30 days (50)', () => store.search({ model: 'claude-opus-5', updatedAfter: new Date(now - 30 * day), limit: 50 })],
+    ['latestSessionInScope', () => store.latestSessionInScope('/work/project-3')],
+  ];
+  // FerretDB v1 sorts in its own process (no index-backed sort), so a query over 100k sessions takes
+  // seconds: a few runs per query are enough there. On MongoDB raise BENCH_ITERATIONS.
+  const iterations = Number(process.env.BENCH_ITERATIONS ?? 5);
+  for (const [name, q] of queries) {
+    if (iterations >= 10) await q(); // warm-up
+    const times: number[] = [];
+    for (let i = 0; i < iterations; i++) {
+      const t = performance.now();
+      await q();
+      times.push(performance.now() - t);
+    }
+    console.log(`search ${name.padEnd(44)} p50 ${fmt(pct(times, 50))} ms  p95 ${fmt(pct(times, 95))} ms  (${iterations} runs over ${SESSIONS} sessions)`);
+  }
+  await store.close();
+}
+
+async function benchCleanup(uri: string): Promise<void> {
+  let now = Date.now() - 60 * 86_400_000;
+  const store = createMongoStore({ uri, dbName: `bench_cleanup_${Date.now()}`, now: () => new Date(now) });
+  await store.ensureIndexes();
+  const old = generate(CLEANUP_SESSIONS, now).map((s) => ({ ...s, createdAt: new Date(now - 86_400_000), updatedAt: new Date(now - 86_400_000) }));
+  await store.importSessions(old);
+  for (const s of old) {
+    await store.appendMessages(s.sessionId, `run-${s.sessionId}`, Array.from({ length: 5 }, (_, i) => ({ seq: i, raw: line(s.sessionId, i) })));
+  }
+  now = Date.now();
+  const t0 = performance.now();
+  const r = await store.cleanupOldSessions({ maxAgeDays: 30, batchSize: 200 });
+  const s = (performance.now() - t0) / 1000;
+  console.log(`cleanup ${r.deletedCount} sessions (5 messages each, batches of 200) in ${s.toFixed(2)} s: ${fmt(r.deletedCount / s)} sessions/s`);
+  await store.close();
+}
+
+async function main(): Promise<void> {
+  const server = await startServer();
+  console.log(`store bench on ${process.env.MONGODB_URI ? 'MONGODB_URI' : 'FerretDB v1 (SQLite) in a temp dir'}, node ${process.version}`);
+  try {
+    await benchAppends(server.uri);
+    await benchCleanup(server.uri);
+    await benchSearch(server.uri);
+  } finally {
+    if (process.env.MONGODB_URI) {
+      const c = new MongoClient(server.uri);
+      for (const d of (await c.db().admin().listDatabases()).databases) if (d.name.startsWith('bench_')) await c.db(d.name).dropDatabase();
+      await c.close();
+    }
+    await server.stop();
+  }
+}
+
+await main();

@@ -1,0 +1,25 @@
+import { runClaude, type RunnerConfig } from '../runner/run.js';
+import { type ClaudeRuntime } from './index.js';
+
+/** The step activity's view of the runner: `runClaude` with this worker's configuration. */
+export function createClaudeRuntime(config: RunnerConfig & { workDir: string }): ClaudeRuntime {
+  return {
+    configDir: config.configDir,
+    workDir: config.workDir,
+    run: (request, hooks) =>
+      runClaude(request, {
+        ...config,
+        configDir: hooks.configDir,
+        signal: hooks.signal,
+        onBatch: (batch) =>
+          hooks.onBatch(
+            batch.map((line) => ({
+              seq: line.lineNumber,
+              type: line.type,
+              raw: line.raw,
+              data: 'data' in line ? (line.data as Record<string, unknown>) : {},
+            })),
+          ),
+      }),
+  };
+}

@@ -1,0 +1,55 @@
+/**
+ * What every command gets: its output streams, the resolved configuration and
+ * lazily opened connections, closed once the command is done.
+ */
+import { type ClaudeTemporalClient } from '../client/index.js';
+import { type MongoSessionStore } from '../store/mongo-store.js';
+import { resolveConfig, type ConfigValues, type ResolvedConfig, withLocalStack } from './config.js';
+import { connectTemporal, openStore } from './connect.js';
+import { type Io } from './output.js';
+
+/** Options every command accepts (declared on the program). */
+export interface GlobalFlags extends ConfigValues {
+  config?: string;
+  json?: boolean;
+  namespace?: string;
+}
+
+export interface Context {
+  io: Io;
+  config: ResolvedConfig;
+  temporal(): Promise<ClaudeTemporalClient>;
+  store(): Promise<MongoSessionStore>;
+  close(): Promise<void>;
+}
+
+export function createContext(flags: GlobalFlags, streams: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream; env: NodeJS.ProcessEnv }): Context {
+  const io: Io = { ...streams, json: Boolean(flags.json) };
+  let config = resolveConfig({ ...flags, temporalNamespace: flags.temporalNamespace ?? flags.namespace }, streams.env);
+  let client: ClaudeTemporalClient | undefined;
+  let store: MongoSessionStore | undefined;
+  const ctx: Context = {
+    io,
+    get config() {
+      return config;
+    },
+    async temporal() {
+      if (!client) {
+        config = await withLocalStack(config, { temporal: true }, streams.env, streams.stderr);
+        client = await connectTemporal(config);
+      }
+      return client;
+    },
+    async store() {
+      if (!store) {
+        config = await withLocalStack(config, { mongo: true }, streams.env, streams.stderr);
+        store = await openStore(config);
+      }
+      return store;
+    },
+    async close() {
+      await Promise.allSettled([client?.close(), store?.close()]);
+    },
+  };
+  return ctx;
+}

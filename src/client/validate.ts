@@ -1,0 +1,96 @@
+/**
+ * The pipeline schema: validates what the client starts and what `run
+ * <pipeline-file>` reads, and is published as JSON Schema
+ * (`schemas/pipeline.schema.json`).
+ */
+import { z } from 'zod';
+import { invalidInput } from '../errors.js';
+import { runRequestSchema } from '../runner/options.js';
+import { tags as validTags } from '../store/validation.js';
+import { type PipelineInput } from '../workflows/types.js';
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export const claudeOptionsSchema = runRequestSchema
+  .omit({ mode: true, prompt: true, sessionId: true, newSessionId: true })
+  .describe('Options of a claude run, named as the Claude Agent SDK names them');
+
+const tagSchema = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9:_\-./@]+$/, 'may contain only letters, digits and : _ - . / @');
+
+export const pipelineStepSchema = z.strictObject({
+  name: z.string().min(1).max(200).optional().describe('Name for progress, reports and `from`; default step-<n>'),
+  mode: z.enum(['query', 'continue', 'resume', 'fork']).describe('query: new session; continue: latest of the scope; resume: a session; fork: a new branch'),
+  prompt: z.string().refine((s) => s.trim() !== '', 'must not be empty').optional().describe('Required for query and fork'),
+  sessionId: z.string().regex(UUID_RE, 'must be a UUID').optional().describe('Session to resume or fork'),
+  from: z.union([z.string().min(1), z.number().int().min(0)]).optional().describe('An earlier step (name or 0-based index) whose session to resume or fork; default the previous step'),
+  options: claudeOptionsSchema.optional(),
+  onLimit: z.enum(['stop', 'continue']).optional().describe('On max turns or budget: stop the pipeline or go on; default stop'),
+});
+
+export const pipelineInputSchema = z.strictObject({
+  $schema: z.string().optional().describe('Path or URL of this JSON Schema, for editors'),
+  name: z.string().min(1).max(200).optional().describe('Pipeline name for reports and the UI; default pipeline'),
+  steps: z.array(pipelineStepSchema).min(1, 'at least one step is required'),
+  tags: z.array(tagSchema).max(100).optional().describe('Tags of every session the pipeline creates or runs'),
+  description: z.string().max(10_000).optional(),
+  budgetUsd: z.number().finite().positive('must be greater than 0').optional().describe('Stop before a step once this much is spent'),
+  scope: z.string().min(1).optional().describe('Working directory of the runs and scope of continue'),
+  defaults: claudeOptionsSchema.optional().describe('Options of every step'),
+  tuning: z
+    .strictObject({
+      heartbeatTimeoutMs: z.number().int().positive().optional(),
+      maximumAttempts: z.number().int().positive().optional(),
+      initialRetryIntervalMs: z.number().int().positive().optional(),
+      startToCloseTimeoutMs: z.number().int().positive().optional(),
+    })
+    .optional(),
+});
+
+/** `steps.1.options.maxTurns` → `steps[1].options.maxTurns`. */
+function fieldOf(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), '') || 'pipeline';
+}
+
+/** Check a pipeline fully; throws `InvalidInput` naming the step and field. */
+export function validatePipelineInput(input: unknown): PipelineInput {
+  const parsed = pipelineInputSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    if (issue.code === 'unrecognized_keys') throw invalidInput(fieldOf([...issue.path, issue.keys[0] ?? '']), 'is not a known field');
+    throw invalidInput(fieldOf(issue.path), issue.message);
+  }
+  const { $schema: _schema, ...pipeline } = parsed.data;
+  if (pipeline.tags) validTags(pipeline.tags);
+  const names: string[] = [];
+  pipeline.steps.forEach((step, i) => {
+    const at = `steps[${i}]`;
+    if ((step.mode === 'query' || step.mode === 'fork') && step.prompt === undefined) throw invalidInput(`${at}.prompt`, `is required for mode ${step.mode}`);
+    if ((step.mode === 'query' || step.mode === 'continue') && (step.sessionId !== undefined || step.from !== undefined)) {
+      throw invalidInput(`${at}.${step.sessionId !== undefined ? 'sessionId' : 'from'}`, `is only for modes resume and fork`);
+    }
+    if (step.mode === 'resume' || step.mode === 'fork') {
+      if (step.sessionId === undefined && step.from === undefined && i === 0) throw invalidInput(`${at}.sessionId`, `is required for a first ${step.mode} step`);
+      if (step.from !== undefined) {
+        const ok = typeof step.from === 'number' ? step.from < i : names.includes(step.from);
+        if (!ok) throw invalidInput(`${at}.from`, 'must name an earlier step');
+      }
+    }
+    const name = step.name ?? `step-${i + 1}`;
+    if (names.includes(name)) throw invalidInput(`${at}.name`, `repeats ${name}`);
+    names.push(name);
+  });
+  return pipeline as PipelineInput;
+}
+
+/** The published JSON Schema of pipeline files. */
+export function pipelineJsonSchema(): Record<string, unknown> {
+  return {
+    ...z.toJSONSchema(pipelineInputSchema, { target: 'draft-2020-12' }),
+    $id: 'https://github.com/claude-temporal/claude-temporal/schemas/pipeline.schema.json',
+    title: 'claude-temporal pipeline',
+  };
+}

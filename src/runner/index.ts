@@ -1,0 +1,33 @@
+export * from './types.js';
+export { buildArgs, effectivePrompt } from './argv.js';
+export { validateRunRequest, runRequestSchema, RESERVED_ENV_KEYS, type ValidateOptions } from './options.js';
+export {
+  DEFAULT_MAX_LINE_BYTES,
+  NdjsonParser,
+  parseLine,
+  parseStream,
+  parseText,
+  type AssistantData,
+  type AssistantMessage,
+  type ClaudeMessage,
+  type ContentBlock,
+  type MalformedLine,
+  type MalformedReason,
+  type ParsedLine,
+  type ParserOptions,
+  type RawModelUsage,
+  type ResultData,
+  type ResultMessage,
+  type StreamEventData,
+  type StreamEventMessage,
+  type SystemData,
+  type SystemMessage,
+  type UnknownData,
+  type UnknownMessage,
+  type UserData,
+  type UserMessage,
+} from './parser.js';
+export { BUDGET_SUBTYPE, MAX_TURNS_SUBTYPE, classifyRun, failureTypeForStatus, type Classification, type RunFacts } from './classify.js';
+export { resultSpend, roundUsd, runCost, type RunCost } from './cost.js';
+export { calculateCost, countTurns, extractModel, extractSessionId, getSummary, resultsOf } from './session.js';
+export { childEnv, defaultClaudePath, resolveClaudeBinary, runClaude, type RunOptions, type RunnerConfig } from './run.js';

@@ -1,0 +1,92 @@
+/**
+ * Validation of a {@link RunRequest}: a zod schema for the shapes, then the
+ * rules that tie fields to the mode. Every error names the field.
+ */
+import { z } from 'zod';
+import { invalidInput } from '../errors.js';
+import { CLAUDE_MODES, PERMISSION_MODES, type RunRequest } from './types.js';
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Variables the runner sets itself; a request may not override them. */
+export const RESERVED_ENV_KEYS: readonly string[] = [
+  'CLAUDE_CONFIG_DIR',
+  'CLAUDE_CODE_MAX_RETRIES',
+  'CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC',
+  'DISABLE_AUTOUPDATER',
+  'PATH',
+  'HOME',
+];
+
+const nonEmpty = z.string().min(1, 'must not be empty');
+const uuid = z.string().regex(UUID_RE, 'must be a UUID');
+const stringList = z.array(nonEmpty);
+
+export const runRequestSchema = z.strictObject({
+  mode: z.enum(CLAUDE_MODES),
+  prompt: z.string().refine((s) => s.trim().length > 0, 'must not be empty').optional(),
+  sessionId: uuid.optional(),
+  newSessionId: uuid.optional(),
+  model: nonEmpty.optional(),
+  fallbackModel: nonEmpty.optional(),
+  maxTurns: z.number().int('must be an integer').positive('must be positive').optional(),
+  maxBudgetUsd: z.number().finite('must be finite').positive('must be greater than 0').optional(),
+  allowedTools: stringList.optional(),
+  disallowedTools: stringList.optional(),
+  permissionMode: z.enum(PERMISSION_MODES).optional(),
+  systemPrompt: z.string().optional(),
+  appendSystemPrompt: z.string().optional(),
+  mcpConfig: nonEmpty.optional(),
+  addDirs: stringList.optional(),
+  cwd: nonEmpty.optional(),
+  env: z.record(z.string(), z.string()).optional(),
+  timeoutMs: z.number().int('must be an integer').positive('must be positive').optional(),
+});
+
+function fieldOf(path: readonly PropertyKey[]): string {
+  return path.length === 0 ? 'request' : path.map(String).join('.');
+}
+
+export interface ValidateOptions {
+  /** When set, the only keys `env` may carry; default: any key but {@link RESERVED_ENV_KEYS}. */
+  envAllowlist?: readonly string[];
+}
+
+/**
+ * Checks a run request; throws `invalidInput(field, problem)` naming the first bad field.
+ * Returns the request with the schema's types.
+ */
+export function validateRunRequest(input: unknown, options: ValidateOptions = {}): RunRequest {
+  const parsed = runRequestSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    if (!issue) throw invalidInput('request', 'is not valid');
+    if (issue.code === 'unrecognized_keys') {
+      const key = issue.keys[0] ?? '';
+      throw invalidInput(fieldOf([...issue.path, key]), 'is not a known option');
+    }
+    const present = issue.path.length > 0 && input !== null && typeof input === 'object' && issue.path[0] !== undefined && (input as Record<PropertyKey, unknown>)[issue.path[0]] !== undefined;
+    throw invalidInput(fieldOf(issue.path), present || issue.path.length === 0 ? issue.message : 'is required');
+  }
+  const request = parsed.data as RunRequest;
+  const { mode } = request;
+  if ((mode === 'query' || mode === 'fork') && request.prompt === undefined) throw invalidInput('prompt', `is required for mode ${mode}`);
+  if (mode === 'resume' || mode === 'fork') {
+    if (request.sessionId === undefined) throw invalidInput('sessionId', `is required for mode ${mode}`);
+  } else if (request.sessionId !== undefined) {
+    throw invalidInput('sessionId', `is only for modes resume and fork, not ${mode}`);
+  }
+  if (request.newSessionId !== undefined && mode !== 'query' && mode !== 'fork') {
+    throw invalidInput('newSessionId', `is only for modes query and fork, not ${mode}`);
+  }
+  if (mode === 'fork' && request.newSessionId !== undefined && request.newSessionId.toLowerCase() === request.sessionId?.toLowerCase()) {
+    throw invalidInput('newSessionId', 'must differ from sessionId');
+  }
+  for (const key of Object.keys(request.env ?? {})) {
+    if (!ENV_NAME_RE.test(key)) throw invalidInput(`env.${key}`, 'is not a valid variable name');
+    if (RESERVED_ENV_KEYS.includes(key)) throw invalidInput(`env.${key}`, 'is set by the runner');
+    if (options.envAllowlist && !options.envAllowlist.includes(key)) throw invalidInput(`env.${key}`, 'is not in the allowlist');
+  }
+  return request;
+}

@@ -1,0 +1,91 @@
+import {
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  setHandler,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
+import {
+  closeConversationSignal,
+  conversationSendUpdate,
+  conversationStateQuery,
+  stepActivities,
+} from './definitions.js';
+import { roundUsd } from './failures.js';
+import { type ConversationCarry, type ConversationInput, type ConversationReply, type ConversationState } from './types.js';
+
+/**
+ * The seed's conversation manager: one long-lived workflow per key (a user
+ * id). Each `send` update runs one step in the key's session, in arrival
+ * order, and returns the reply. It waits for days without holding a worker
+ * slot and continues-as-new when history grows, keeping its session.
+ */
+export async function conversation(input: ConversationInput): Promise<ConversationCarry> {
+  const { runStep } = stepActivities(input.tuning);
+  const state: ConversationCarry = input.state ?? { conversationId: uuid4(), sessionId: null, turns: 0, totalCostUsd: 0, generation: 0 };
+  let closed = false;
+  // Tickets give arrival order: a handler runs when its ticket is the oldest one waiting.
+  const queue: number[] = [];
+  let nextTicket = 0;
+
+  setHandler(conversationStateQuery, (): ConversationState => ({ key: input.key, ...state, pending: queue.length, closed }));
+  setHandler(closeConversationSignal, () => {
+    closed = true;
+  });
+  setHandler(
+    conversationSendUpdate,
+    async ({ prompt }): Promise<ConversationReply> => {
+      const ticket = nextTicket++;
+      queue.push(ticket);
+      try {
+        await condition(() => queue[0] === ticket);
+        const turn = state.turns + 1;
+        const { workflowId } = workflowInfo();
+        const result = await runStep({
+          // The key plus the turn number is stable across continue-as-new generations.
+          stepKey: `${workflowId}/${state.conversationId}/turn-${turn}`,
+          mode: state.sessionId ? 'resume' : 'query',
+          prompt,
+          sessionId: state.sessionId ?? undefined,
+          newSessionId: state.sessionId ? undefined : uuid4(),
+          options: input.options,
+          tags: input.tags,
+          description: input.description ?? `Conversation ${input.key}`,
+          scope: input.scope,
+          origin: { pipeline: 'conversation', workflowId, step: `turn-${turn}` },
+        });
+        state.sessionId = result.sessionId;
+        state.turns = turn;
+        state.totalCostUsd = roundUsd(state.totalCostUsd + result.totalCostUsd);
+        return {
+          sessionId: result.sessionId,
+          turn,
+          summary: result.summary,
+          resultText: result.resultText,
+          costUsd: result.totalCostUsd,
+          status: result.status,
+        };
+      } finally {
+        queue.shift();
+      }
+    },
+    {
+      validator: (arg) => {
+        if (closed) throw ApplicationFailure.create({ type: 'InvalidInput', message: 'Conversation is closed' });
+        if (typeof arg?.prompt !== 'string' || arg.prompt.trim() === '') {
+          throw ApplicationFailure.create({ type: 'InvalidInput', message: 'Invalid prompt: must be a non-empty string' });
+        }
+      },
+    },
+  );
+
+  const limit = input.continueAsNewAfterEvents ?? 10_000;
+  const shouldRoll = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= limit;
+  await condition(() => closed || (shouldRoll() && queue.length === 0));
+  // Let a reply that is on its way finish before the run ends.
+  await condition(allHandlersFinished);
+  if (closed) return state;
+  return await continueAsNew<typeof conversation>({ ...input, state: { ...state, generation: state.generation + 1 } });
+}

@@ -1,0 +1,166 @@
+import {
+  ApplicationFailure,
+  isCancellation,
+  setHandler,
+  upsertSearchAttributes,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { type ClaudeOptions } from '../runner/types.js';
+import {
+  COST_SEARCH_ATTRIBUTE,
+  progressQuery,
+  stepActivities,
+  storeActivities,
+  TAGS_SEARCH_ATTRIBUTE,
+} from './definitions.js';
+import { failureTypeOf, roundUsd } from './failures.js';
+import { type PipelineInput, type PipelineProgress, type PipelineResult, type PipelineStep, type StepReport } from './types.js';
+
+/**
+ * Ordered session steps (query, continue, resume, fork) as one durable
+ * pipeline: the seed's multi-step workflows. Each step runs as one activity;
+ * the workflow keeps only ids, counts and costs.
+ */
+export async function sessionPipeline(input: PipelineInput): Promise<PipelineResult> {
+  validatePipeline(input);
+  const { runStep } = stepActivities(input.tuning);
+  const info = workflowInfo();
+  const name = input.name ?? 'pipeline';
+  const steps: StepReport[] = input.steps.map((s, index) => ({
+    index,
+    name: stepName(s, index),
+    mode: s.mode,
+    state: 'pending',
+    sessionId: null,
+    status: null,
+    failureType: null,
+    costUsd: 0,
+    numTurns: 0,
+    messageCount: 0,
+    summary: null,
+  }));
+  const progress: PipelineProgress = {
+    name,
+    status: 'running',
+    stepsDone: 0,
+    stepsTotal: steps.length,
+    currentStep: null,
+    totalCostUsd: 0,
+    budgetUsd: input.budgetUsd ?? null,
+    steps,
+    stoppedReason: null,
+  };
+  setHandler(progressQuery, () => progress);
+  const searchable = info.typedSearchAttributes.get(TAGS_SEARCH_ATTRIBUTE) !== undefined;
+
+  for (const [index, step] of input.steps.entries()) {
+    const report = steps[index]!;
+    const remaining = input.budgetUsd === undefined ? undefined : roundUsd(input.budgetUsd - progress.totalCostUsd);
+    if (remaining !== undefined && remaining <= 0) {
+      return finish(progress, 'stopped', `budget of $${input.budgetUsd} spent before step ${report.name}`);
+    }
+    const options: ClaudeOptions = { ...input.defaults, ...step.options };
+    if (remaining !== undefined) options.maxBudgetUsd = Math.min(options.maxBudgetUsd ?? Infinity, remaining);
+
+    progress.currentStep = report.name;
+    report.state = 'running';
+    try {
+      const stepKey = `${info.workflowId}/${index}`;
+      let mode = step.mode;
+      let sourceId = step.sessionId ?? sourceOf(step, index, input.steps, steps);
+      if (mode === 'continue') {
+        // Resolved once: the id is in history, so every retry and replay uses the same session.
+        sourceId = await storeActivities.resolveContinueSession({ scope: input.scope ?? null });
+        mode = 'resume';
+      }
+      const result = await runStep({
+        stepKey,
+        mode,
+        prompt: step.prompt,
+        sessionId: mode === 'query' ? undefined : sourceId ?? undefined,
+        newSessionId: mode === 'resume' ? undefined : uuid4(),
+        options,
+        tags: input.tags,
+        description: input.description,
+        scope: input.scope,
+        origin: { pipeline: name, workflowId: info.workflowId, step: report.name },
+      });
+      Object.assign(report, {
+        state: 'done',
+        sessionId: result.sessionId,
+        status: result.status,
+        failureType: result.failureType,
+        costUsd: result.totalCostUsd,
+        numTurns: result.numTurns,
+        messageCount: result.messageCount,
+        summary: result.summary,
+      } satisfies Partial<StepReport>);
+      progress.totalCostUsd = roundUsd(progress.totalCostUsd + result.totalCostUsd);
+      progress.stepsDone += 1;
+      if (searchable) upsertSearchAttributes([{ key: COST_SEARCH_ATTRIBUTE, value: progress.totalCostUsd }]);
+
+      if (result.status !== 'success' && (step.onLimit ?? 'stop') === 'stop') {
+        return finish(progress, 'stopped', `step ${report.name} ended with ${result.status}`);
+      }
+    } catch (err) {
+      report.state = 'failed';
+      if (isCancellation(err)) {
+        progress.status = 'failed';
+        throw err;
+      }
+      report.failureType = failureTypeOf(err);
+      finish(progress, 'failed', `step ${report.name} failed: ${report.failureType ?? 'unknown failure'}`);
+      throw ApplicationFailure.create({
+        type: report.failureType ?? 'Crashed',
+        message: `Pipeline ${name} failed at step ${report.name}`,
+        nonRetryable: true,
+        cause: err instanceof Error ? err : undefined,
+        details: [{ stepsDone: progress.stepsDone, totalCostUsd: progress.totalCostUsd, failedStep: report.name }],
+      });
+    }
+  }
+  return finish(progress, 'completed', null);
+}
+
+function finish(progress: PipelineProgress, status: PipelineProgress['status'], reason: string | null): PipelineResult {
+  progress.status = status;
+  progress.currentStep = null;
+  progress.stoppedReason = reason;
+  for (const s of progress.steps) if (s.state === 'pending') s.state = 'skipped';
+  return progress;
+}
+
+function stepName(step: PipelineStep, index: number): string {
+  return step.name ?? `step-${index + 1}`;
+}
+
+/** The session a resume or fork starts from: `from`, else the previous step's. */
+function sourceOf(step: PipelineStep, index: number, all: PipelineStep[], reports: StepReport[]): string | null {
+  if (step.mode === 'query' || step.mode === 'continue') return null;
+  const from =
+    step.from === undefined ? index - 1 : typeof step.from === 'number' ? step.from : all.findIndex((s, i) => stepName(s, i) === step.from);
+  return reports[from]?.sessionId ?? null;
+}
+
+/** Cheap structural checks; the client validates fully before it starts a pipeline. */
+function validatePipeline(input: PipelineInput): void {
+  const bad = (field: string, problem: string) =>
+    ApplicationFailure.create({ type: 'InvalidInput', message: `Invalid ${field}: ${problem}`, nonRetryable: true });
+  if (!Array.isArray(input.steps) || input.steps.length === 0) throw bad('steps', 'at least one step is required');
+  input.steps.forEach((step, i) => {
+    if (!['query', 'continue', 'resume', 'fork'].includes(step.mode)) throw bad(`steps[${i}].mode`, `unknown mode ${String(step.mode)}`);
+    if ((step.mode === 'query' || step.mode === 'fork') && !step.prompt) throw bad(`steps[${i}].prompt`, `a ${step.mode} step needs a prompt`);
+    if ((step.mode === 'resume' || step.mode === 'fork') && step.sessionId === undefined) {
+      if (i === 0 && step.from === undefined) throw bad(`steps[${i}].sessionId`, `a first ${step.mode} step needs a session id`);
+      if (step.from !== undefined) {
+        const names = input.steps.slice(0, i).map(stepName);
+        const ok = typeof step.from === 'number' ? step.from >= 0 && step.from < i : names.includes(step.from);
+        if (!ok) throw bad(`steps[${i}].from`, `must name an earlier step`);
+      }
+    }
+  });
+  if (input.budgetUsd !== undefined && !(Number.isFinite(input.budgetUsd) && input.budgetUsd > 0)) {
+    throw bad('budgetUsd', 'must be a positive number');
+  }
+}

@@ -1,0 +1,126 @@
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { CancelledFailure, WorkflowFailedError } from '@temporalio/client';
+import { afterAll, beforeAll, expect, inject, test } from 'vitest';
+import { PROJECT_ROOT } from '../../src/paths.js';
+import { claudePidsFor, isAlive, lastPromptsWith, setupDurable, waitFor, type Durable } from '../helpers/durable.js';
+
+let d: Durable;
+beforeAll(async () => {
+  d = await setupDurable();
+});
+afterAll(async () => {
+  await d?.close();
+});
+
+/** A worker in its own process, as on another machine: its own work dir and CLAUDE_CONFIG_DIR. */
+async function spawnWorkerProcess(taskQueue: string) {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'ct-worker-proc-'));
+  const configDir = path.join(dir, 'claude-config');
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'src/worker/main.ts')], {
+    cwd: PROJECT_ROOT,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      TASK_QUEUE: taskQueue,
+      MONGODB_URI: inject('mongoUri'),
+      MONGODB_DB: d.dbName,
+      CLAUDE_TEMPORAL_WORK_DIR: path.join(dir, 'work'),
+      CLAUDE_CONFIG_DIR: configDir,
+      ANTHROPIC_BASE_URL: d.stub.url,
+      ANTHROPIC_API_KEY: 'sk-ant-test-dummy',
+      CLAUDE_CODE_MAX_RETRIES: '0',
+      LOG_LEVEL: 'ERROR',
+    },
+  });
+  const lines = createInterface({ input: child.stdout! });
+  await new Promise<void>((resolve, reject) => {
+    lines.on('line', (l) => l.startsWith('worker ready') && resolve());
+    child.once('exit', (code) => reject(new Error(`worker exited with ${code}`)));
+  });
+  return { child, configDir };
+}
+
+test('a step whose worker is SIGKILLed mid-run completes on another worker: no duplicate, prompt once, lost spend recorded', async () => {
+  const taskQueue = `tq-${randomUUID()}`;
+  const a = await spawnWorkerProcess(taskQueue);
+  const marker = `killed-${randomUUID().slice(0, 8)}`;
+  const prompt = `[[tool Bash sleep 8 && echo ${marker}]] ${marker} survive a lost worker`;
+  const b = await d.workerConfig({ taskQueue });
+  const client = (await import('../../src/client/index.js')).createClient({ client: d.temporal, taskQueue });
+  const run = await (await client).startPipeline({
+    name: 'kill-test',
+    steps: [{ mode: 'query', prompt, options: { allowedTools: ['Bash'] } }],
+    tuning: { heartbeatTimeoutMs: 3_000, initialRetryIntervalMs: 200 },
+  });
+  const stepKey = `${run.workflowId}/0`;
+
+  // Mid-run: the first model turn (a tool_use) is stored and heartbeated; the tool is still sleeping.
+  await waitFor('the first attempt to store its tool_use turn', async () => {
+    const [first] = await d.store.runsOfStep(stepKey);
+    if (!first) return false;
+    const loaded = await d.store.loadSession(first.sessionId);
+    if (!loaded.found) return false;
+    for await (const m of loaded.session.messages()) if (m.type === 'assistant') return true;
+    return false;
+  });
+  await new Promise((r) => setTimeout(r, 3_000)); // let the throttled heartbeat with the tokens reach the server
+  process.kill(-a.child.pid!, 'SIGKILL');
+  // The machine is gone: its claude process goes with it.
+  for (const pid of await claudePidsFor(a.configDir)) process.kill(pid, 'SIGKILL');
+
+  const w = await d.startWorker(b);
+  const result = await run.result();
+  expect(result.status).toBe('completed');
+
+  const runs = await d.store.runsOfStep(stepKey);
+  expect(runs.map((r) => [r.attempt, r.status, r.failureType])).toEqual([
+    [1, 'failed', 'Crashed'],
+    [2, 'success', null],
+  ]);
+  expect(runs[0]!.costUsd).toBeGreaterThan(0);
+  expect(w.config.configDir).not.toBe(a.configDir);
+
+  // Stored once: the lost attempt's messages were dropped, the retry's kept.
+  const sessionId = result.steps[0]!.sessionId!;
+  const loaded = await d.store.loadSession(sessionId);
+  if (!loaded.found) throw new Error('not stored');
+  const stored: { runId: string; raw: string }[] = [];
+  for await (const m of loaded.session.messages()) stored.push(m);
+  expect(new Set(stored.map((m) => m.raw)).size).toBe(stored.length);
+  expect(new Set(stored.map((m) => m.runId))).toEqual(new Set([`${stepKey}#2`]));
+  expect(stored.length).toBe(result.steps[0]!.messageCount);
+  // The retry started the conversation over: the stub saw the prompt once in it.
+  expect(lastPromptsWith(d.stub, marker)).toEqual([prompt]);
+  // Session totals include the lost attempt's spend.
+  const meta = (await d.store.getSession(sessionId))!;
+  expect(meta.totalCostUsd).toBeCloseTo(runs[0]!.costUsd + runs[1]!.costUsd, 10);
+});
+
+test('cancelling a running pipeline leaves no claude process', async () => {
+  const w = await d.startWorker();
+  const run = await w.client.startPipeline({
+    steps: [{ mode: 'query', prompt: '[[slow 200x150]] a long answer to cancel' }],
+    tuning: { heartbeatTimeoutMs: 3_000 },
+  });
+  const pids = await waitFor('the claude process to start', async () => {
+    const found = await claudePidsFor(w.config.configDir);
+    return found.length > 0 && d.stub.requests.some((r) => JSON.stringify(r.body ?? '').includes('a long answer to cancel')) ? found : false;
+  });
+  await run.cancel();
+  const err = await run.result().catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(WorkflowFailedError);
+  expect((err as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+  await waitFor('every claude process to be gone', () => pids.every((pid) => !isAlive(pid)), 15_000);
+  expect(await claudePidsFor(w.config.configDir)).toEqual([]);
+  const [entry] = await d.store.runsOfStep(`${run.workflowId}/0`);
+  expect(entry?.status).toBe('failed');
+  expect(entry?.failureType).toBe('Cancelled');
+});
