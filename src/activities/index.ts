@@ -97,7 +97,7 @@ export function createActivities({ store, claude, logger = silentLogger, heartbe
     const earlier = await storeCall(() => store.runsOfStep(input.stepKey));
     const done = earlier.find((r) => r.status !== 'running' && r.status !== 'failed');
     if (done) return resultFromLedger(input.stepKey, done, earlier);
-    await settleLostAttempts(earlier, ctx.info.heartbeatDetails as StepHeartbeat | undefined);
+    const settled = await settleLostAttempts(earlier, ctx.info.heartbeatDetails as StepHeartbeat | undefined);
 
     // Start from the conversation as stored before this step, on whatever machine this is.
     if (input.mode !== 'query') {
@@ -187,8 +187,8 @@ export function createActivities({ store, claude, logger = silentLogger, heartbe
     if (outcome.status === 'failed') {
       // The conversation goes back to where it was; the spend stays in the ledger.
       await storeCall(() => store.discardRunMessages(sessionId, runId));
+      // recordRun also sets the session's status from its latest run.
       await storeCall(() => store.recordRun(entry));
-      await storeCall(() => store.upsertSession({ sessionId, status: 'failed' }));
       const f = outcome.failure!;
       throw ApplicationFailure.create({
         type: f.type,
@@ -198,29 +198,36 @@ export function createActivities({ store, claude, logger = silentLogger, heartbe
       });
     }
     await storeCall(() => store.recordRun(entry));
-    await storeCall(() => store.upsertSession({ sessionId, status: 'completed' }));
-    const all = await storeCall(() => store.runsOfStep(input.stepKey));
-    return resultFromLedger(input.stepKey, entry, all, false);
+    return resultFromLedger(input.stepKey, entry, settled, false);
   }
 
-  /** Attempts that died with their worker left a `running` entry: record their spend, drop their messages. */
-  async function settleLostAttempts(earlier: RunLedgerEntry[], heartbeat: StepHeartbeat | undefined): Promise<void> {
-    for (const run of earlier.filter((r) => r.status === 'running')) {
+  /**
+   * Attempts that died with their worker left a `running` entry: record their spend, drop their
+   * messages. Returns the step's earlier attempts as they now stand.
+   */
+  async function settleLostAttempts(earlier: RunLedgerEntry[], heartbeat: StepHeartbeat | undefined): Promise<RunLedgerEntry[]> {
+    const settled: RunLedgerEntry[] = [];
+    for (const run of earlier) {
+      if (run.status !== 'running') {
+        settled.push(run);
+        continue;
+      }
       const hb = heartbeat?.runId === run.runId ? heartbeat : undefined;
+      const lost: RunLedgerEntry = {
+        ...run,
+        status: 'failed',
+        failureType: 'Crashed',
+        costUsd: hb?.spendUsd ?? run.costUsd,
+        usageByModel: hb ? { estimated: estimatedUsage(hb) } : run.usageByModel,
+        messageCount: hb?.messages ?? run.messageCount,
+        finishedAt: new Date(),
+      };
       await storeCall(() => store.discardRunMessages(run.sessionId, run.runId));
-      await storeCall(() =>
-        store.recordRun({
-          ...run,
-          status: 'failed',
-          failureType: 'Crashed',
-          costUsd: hb?.spendUsd ?? run.costUsd,
-          usageByModel: hb ? { estimated: estimatedUsage(hb) } : run.usageByModel,
-          messageCount: hb?.messages ?? run.messageCount,
-          finishedAt: new Date(),
-        }),
-      );
-      logger.warn('Recorded a lost attempt of a step', { runId: run.runId, spendUsd: hb?.spendUsd ?? 0 });
+      await storeCall(() => store.recordRun(lost));
+      settled.push(lost);
+      logger.warn('Recorded a lost attempt of a step', { runId: run.runId, spendUsd: lost.costUsd });
     }
+    return settled;
   }
 
   async function recordFailure(base: RunLedgerEntry, progress: StepHeartbeat, err: unknown): Promise<void> {

@@ -8,7 +8,8 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { LOCAL_DIR } from '../paths.js';
-import { type StackInfo } from '../stack/stack.js';
+// `import type` (erased): reading the config must not load the stack and the Temporal client.
+import type { StackInfo } from '../stack/stack.js';
 import { CliError, EXIT, unavailable, usageError } from './errors.js';
 
 /** Keys of the config file, each the camelCase of its environment variable. */

@@ -2,10 +2,10 @@
  * What every command gets: its output streams, the resolved configuration and
  * lazily opened connections, closed once the command is done.
  */
-import { type ClaudeTemporalClient } from '../client/index.js';
-import { type MongoSessionStore } from '../store/mongo-store.js';
+// `import type` (erased): the client and the driver load only when a command connects.
+import type { ClaudeTemporalClient } from '../client/index.js';
+import type { MongoSessionStore } from '../store/mongo-store.js';
 import { resolveConfig, type ConfigValues, type ResolvedConfig, withLocalStack } from './config.js';
-import { connectTemporal, openStore } from './connect.js';
 import { type Io } from './output.js';
 
 /** Options every command accepts (declared on the program). */
@@ -36,14 +36,14 @@ export function createContext(flags: GlobalFlags, streams: { stdout: NodeJS.Writ
     async temporal() {
       if (!client) {
         config = await withLocalStack(config, { temporal: true }, streams.env, streams.stderr);
-        client = await connectTemporal(config);
+        client = await (await import('./connect.js')).connectTemporal(config);
       }
       return client;
     },
     async store() {
       if (!store) {
         config = await withLocalStack(config, { mongo: true }, streams.env, streams.stderr);
-        store = await openStore(config);
+        store = await (await import('./connect.js')).openStore(config);
       }
       return store;
     },

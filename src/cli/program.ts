@@ -3,30 +3,23 @@
  * code; `runCli` maps thrown errors to exit codes and `error: ...` lines.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { CLEANUP_SCHEDULE_ID } from '../client/index.js';
-import { pipelineJsonSchema } from '../client/validate.js';
-import { type ExploreInput } from '../workflows/types.js';
 import { type Context, createContext, type GlobalFlags } from './context.js';
-import { demo, type DemoFlags } from './demo.js';
 import { classify, EXIT, usageError } from './errors.js';
 import { printJson } from './output.js';
-import { exploreCommand, oneStepPipeline, readPipelineFile, runPipelineCommand, runStepCommand, sessionIdArg, stepOptions, type StepFlags } from './run.js';
-import {
-  cleanupRun,
-  cleanupSchedule,
-  cleanupStatus,
-  costs,
-  sessionsDelete,
-  sessionsLineage,
-  sessionsList,
-  sessionsSearch,
-  sessionsShow,
-  sessionsTag,
-  type CleanupFlags,
-  type SearchFlags,
-} from './sessions.js';
-import { stackDown, stackStatus, stackUp } from './stack.js';
-import { runWorker, type WorkerFlags } from './worker.js';
+// Top-level `import type` (erased) rather than inline `type` specifiers, which keep the module import:
+// the command modules load on use.
+import type { DemoFlags } from './demo.js';
+import type { StepFlags } from './run.js';
+import type { CleanupFlags, SearchFlags } from './sessions.js';
+import type { WorkerFlags } from './worker.js';
+import type { ExploreInput } from '../workflows/types.js';
+
+// Command modules load on use: `--help` and usage errors stay fast, and only `worker` and `demo` load the worker SDK.
+const runModule = () => import('./run.js');
+const sessionsModule = () => import('./sessions.js');
+const stackModule = () => import('./stack.js');
+/** Same as CLEANUP_SCHEDULE_ID of the client, without loading it for `--help`. */
+const CLEANUP_SCHEDULE_ID = 'claude-temporal-cleanup';
 
 export interface CliStreams {
   stdout: NodeJS.WriteStream;
@@ -90,14 +83,14 @@ export function buildProgram(streams: CliStreams, onExit: (code: number) => void
     .option('--work-dir <dir>', 'default working directory of sessions (env CLAUDE_TEMPORAL_WORK_DIR)')
     .option('--shutdown-grace-ms <ms>', 'on shutdown, let running steps finish this long (env SHUTDOWN_GRACE_MS)')
     .option('--stub', 'point claude at the local stack\'s Messages API stub (no API key needed)')
-    .action(action((c, flags: WorkerFlags) => runWorker(c, flags)));
+    .action(action(async (c, flags: WorkerFlags) => (await import('./worker.js')).runWorker(c, flags)));
 
   addStepFlags(program.command('query').argument('<prompt>', 'the prompt').description('start a new session'))
     .action(action((c, prompt: string, flags: StepFlags) => stepCommand(c, 'query', prompt, undefined, flags)));
   addStepFlags(program.command('continue').argument('[prompt]', 'the prompt (default: continue where you left off)').description('continue the most recent session of the scope'))
     .action(action((c, prompt: string | undefined, flags: StepFlags) => stepCommand(c, 'continue', prompt, undefined, flags)));
   addStepFlags(program.command('resume').argument('<session-id>', 'session to resume').argument('[prompt]', 'the prompt').description('resume a session'))
-    .action(action((c, id: string, prompt: string | undefined, flags: StepFlags) => stepCommand(c, 'resume', prompt, sessionIdArg(id), flags)));
+    .action(action(async (c, id: string, prompt: string | undefined, flags: StepFlags) => stepCommand(c, 'resume', prompt, (await runModule()).sessionIdArg(id), flags)));
   addStepFlags(
     program
       .command('fork')
@@ -107,6 +100,7 @@ export function buildProgram(streams: CliStreams, onExit: (code: number) => void
       .option('--concurrency <n>', 'forks at once for several prompts (default 3)'),
   ).action(
     action(async (c, id: string, prompts: string[], flags: StepFlags & { concurrency?: string }) => {
+      const { sessionIdArg, stepOptions, exploreCommand } = await runModule();
       const sessionId = sessionIdArg(id);
       if (prompts.length === 1) return await stepCommand(c, 'fork', prompts[0], sessionId, flags);
       const { options, tags, description, scope } = stepOptions(flags);
@@ -131,6 +125,7 @@ export function buildProgram(streams: CliStreams, onExit: (code: number) => void
     .option('--workflow-id <id>', 'workflow id (default pipeline-<uuid>)')
     .action(
       action(async (c, file: string, flags: { workflowId?: string }) => {
+        const { readPipelineFile, runPipelineCommand } = await runModule();
         const input = await readPipelineFile(file);
         const client = await c.temporal();
         return await runPipelineCommand(client, c.io, input, c.config.stack?.temporalUiUrl, flags.workflowId);
@@ -143,7 +138,7 @@ export function buildProgram(streams: CliStreams, onExit: (code: number) => void
     .description('sessions, most recently updated first')
     .option('--limit <n>', 'page size (1-1000, default 50)')
     .option('--cursor <cursor>', 'next page, from a previous listing')
-    .action(action((c, flags: { limit?: string; cursor?: string }) => sessionsList(c, flags)));
+    .action(action(async (c, flags: { limit?: string; cursor?: string }) => (await sessionsModule()).sessionsList(c, flags)));
   sessions
     .command('search')
     .description('sessions matching every filter given')
@@ -158,35 +153,35 @@ export function buildProgram(streams: CliStreams, onExit: (code: number) => void
     .option('--scope <dir>', 'ran in this working directory')
     .option('--limit <n>', 'page size (1-1000, default 50)')
     .option('--cursor <cursor>', 'next page, from a previous search with the same filters')
-    .action(action((c, flags: SearchFlags) => sessionsSearch(c, flags)));
+    .action(action(async (c, flags: SearchFlags) => (await sessionsModule()).sessionsSearch(c, flags)));
   sessions
     .command('show')
     .argument('<session-id>')
     .option('--messages', 'also print the stored messages')
     .description('one session\'s metadata (and messages)')
-    .action(action((c, id: string, flags: { messages?: boolean }) => sessionsShow(c, id, flags)));
+    .action(action(async (c, id: string, flags: { messages?: boolean }) => (await sessionsModule()).sessionsShow(c, id, flags)));
   sessions
     .command('lineage')
     .argument('<session-id>')
     .description('ancestors and forks of a session')
-    .action(action((c, id: string) => sessionsLineage(c, id)));
+    .action(action(async (c, id: string) => (await sessionsModule()).sessionsLineage(c, id)));
   sessions
     .command('tag')
     .argument('<session-id>')
     .argument('<tags...>')
     .description('add tags')
-    .action(action((c, id: string, tags: string[]) => sessionsTag(c, id, tags, false)));
+    .action(action(async (c, id: string, tags: string[]) => (await sessionsModule()).sessionsTag(c, id, tags, false)));
   sessions
     .command('untag')
     .argument('<session-id>')
     .argument('<tags...>')
     .description('remove tags')
-    .action(action((c, id: string, tags: string[]) => sessionsTag(c, id, tags, true)));
+    .action(action(async (c, id: string, tags: string[]) => (await sessionsModule()).sessionsTag(c, id, tags, true)));
   sessions
     .command('delete')
     .argument('<session-id>')
     .description('delete a session, its messages and transcript')
-    .action(action((c, id: string) => sessionsDelete(c, id)));
+    .action(action(async (c, id: string) => (await sessionsModule()).sessionsDelete(c, id)));
 
   program
     .command('costs')
@@ -195,7 +190,7 @@ export function buildProgram(streams: CliStreams, onExit: (code: number) => void
     .option('--since <date>', 'runs started at or after (YYYY-MM-DD or ISO date-time)')
     .option('--until <date>', 'runs started before')
     .option('--tag <tag>', 'only sessions with any of these tags (repeatable)', collect)
-    .action(action((c, flags: { by?: string; since?: string; until?: string; tag?: string[] }) => costs(c, flags)));
+    .action(action(async (c, flags: { by?: string; since?: string; until?: string; tag?: string[] }) => (await sessionsModule()).costs(c, flags)));
 
   const cleanup = program.command('cleanup').description('delete old sessions: now, or on a Temporal Schedule');
   const cleanupFlags = (cmd: Command) =>
@@ -205,13 +200,13 @@ export function buildProgram(streams: CliStreams, onExit: (code: number) => void
       .option('--dry-run', 'report what would be deleted, delete nothing');
   const scheduleIdFlag = (cmd: Command) => cmd.option('--schedule-id <id>', 'the Schedule', CLEANUP_SCHEDULE_ID);
   cleanupFlags(scheduleIdFlag(cleanup.command('schedule').description('create or update the cleanup Schedule').option('--cron <expr>', 'when, in UTC', '0 3 * * *'))).action(
-    action((c, flags: CleanupFlags) => cleanupSchedule(c, flags)),
+    action(async (c, flags: CleanupFlags) => (await sessionsModule()).cleanupSchedule(c, flags)),
   );
   cleanupFlags(cleanup.command('run').description('clean up now, directly in the store').option('--workflow', 'run as a cleanupSessions workflow on a worker instead')).action(
-    action((c, flags: CleanupFlags) => cleanupRun(c, flags)),
+    action(async (c, flags: CleanupFlags) => (await sessionsModule()).cleanupRun(c, flags)),
   );
   scheduleIdFlag(cleanup.command('status').description('the cleanup Schedule: spec, next runs, recent actions')).action(
-    action((c, flags: { scheduleId?: string }) => cleanupStatus(c, flags)),
+    action(async (c, flags: { scheduleId?: string }) => (await sessionsModule()).cleanupStatus(c, flags)),
   );
 
   const stack = program.command('stack').description('the embedded local stack: Temporal dev server, MongoDB wire server, Messages API stub');
@@ -219,22 +214,23 @@ export function buildProgram(streams: CliStreams, onExit: (code: number) => void
     .command('up')
     .description('start it in the background (data in $CLAUDE_TEMPORAL_HOME or .local/stack)')
     .option('--no-ui', 'no Temporal Web UI')
-    .action(action((c, flags: { ui?: boolean }) => stackUp(c, flags)));
-  stack.command('down').description('stop it (data is kept)').action(action((c) => stackDown(c)));
-  stack.command('status').description('addresses and processes').action(action((c) => stackStatus(c)));
+    .action(action(async (c, flags: { ui?: boolean }) => (await stackModule()).stackUp(c, flags)));
+  stack.command('down').description('stop it (data is kept)').action(action(async (c) => (await stackModule()).stackDown(c)));
+  stack.command('status').description('addresses and processes').action(action(async (c) => (await stackModule()).stackStatus(c)));
 
   program
     .command('demo')
     .description('the seed\'s stories end to end on a throwaway local stack')
     .option('--stub', 'use the Messages API stub even when ANTHROPIC_API_KEY is set')
     .option('--no-ui', 'no Temporal Web UI')
-    .action(action((c, flags: DemoFlags) => demo(c.io, flags)));
+    .action(action(async (c, flags: DemoFlags) => (await import('./demo.js')).demo(c.io, flags)));
 
   program
     .command('schema')
     .description('print the JSON Schema of pipeline files')
     .action(
       action(async (c) => {
+        const { pipelineJsonSchema } = await import('../client/validate.js');
         printJson(c.io, pipelineJsonSchema());
         return EXIT.ok;
       }),
@@ -244,6 +240,7 @@ export function buildProgram(streams: CliStreams, onExit: (code: number) => void
 }
 
 async function stepCommand(c: Context, mode: 'query' | 'continue' | 'resume' | 'fork', prompt: string | undefined, sessionId: string | undefined, flags: StepFlags): Promise<number> {
+  const { oneStepPipeline, runStepCommand } = await runModule();
   // Validate everything before connecting: bad input writes nothing.
   const input = oneStepPipeline(mode, prompt, sessionId, flags);
   const client = await c.temporal();

@@ -12,6 +12,8 @@ import {
   WithStartWorkflowOperation,
   type WorkflowHandle,
 } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import type { StepHeartbeat } from '../activities/index.js';
 import { type ClaudeOptions, type RunStatus } from '../runner/types.js';
 import {
   closeConversationSignal,
@@ -79,10 +81,19 @@ export interface StartOptions {
   workflowId?: string;
 }
 
+/** What the running step's heartbeat says: messages stored and spend so far (estimated until the run ends). */
+export interface StepLiveStatus {
+  messages: number;
+  spendUsd: number;
+  attempt: number;
+}
+
 export interface PipelineRun {
   workflowId: string;
   handle: WorkflowHandle<typeof sessionPipeline>;
   progress(): Promise<PipelineProgress>;
+  /** Progress plus the running step's last heartbeat (null between steps). */
+  liveProgress(): Promise<PipelineProgress & { running: StepLiveStatus | null }>;
   result(): Promise<PipelineResult>;
   cancel(): Promise<void>;
 }
@@ -101,6 +112,16 @@ export interface CleanupScheduleOptions extends CleanupInput {
 }
 
 export type ClaudeTemporalClient = Awaited<ReturnType<typeof createClient>>;
+
+/** The running step activity's heartbeat, read from the workflow's pending activities. */
+async function runningStep(handle: WorkflowHandle): Promise<StepLiveStatus | null> {
+  const { raw } = await handle.describe();
+  const pending = raw.pendingActivities?.find((a) => a.activityType?.name === 'runStep');
+  const payload = pending?.heartbeatDetails?.payloads?.[0];
+  if (!pending || !payload) return null;
+  const hb = defaultPayloadConverter.fromPayload<Partial<StepHeartbeat>>(payload);
+  return { messages: hb.messages ?? 0, spendUsd: hb.spendUsd ?? 0, attempt: pending.attempt ?? 1 };
+}
 
 export async function createClient(options: ClientOptions = {}) {
   const ownsConnection = !options.client;
@@ -138,6 +159,10 @@ export async function createClient(options: ClientOptions = {}) {
       workflowId,
       handle,
       progress: () => handle.query(progressQuery),
+      liveProgress: async () => {
+        const [progress, running] = await Promise.all([handle.query(progressQuery), runningStep(handle)]);
+        return { ...progress, running };
+      },
       result: () => handle.result(),
       cancel: async () => void (await handle.cancel()),
     };

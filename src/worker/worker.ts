@@ -56,6 +56,8 @@ export async function createClaudeTemporalWorker(config: WorkerConfig, overrides
       maxConcurrentActivityTaskExecutions: config.maxConcurrentSteps,
       // On shutdown running steps get this long to finish, then they are cancelled (their process trees killed).
       shutdownGraceTime: config.shutdownGraceMs,
+      // Heartbeats carry live progress (messages, spend): flush them every second, not every 16 s.
+      maxHeartbeatThrottleInterval: 1_000,
       ...overrides.workerOptions,
     });
     return {

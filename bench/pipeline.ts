@@ -1,0 +1,133 @@
+/**
+ * Pipeline overhead on the embedded stack, with the real `claude` CLI against the stub:
+ *  1. a 10-step pipeline (query + 9 resumes) through Temporal and the store,
+ *     divided by 10 direct runner calls doing the same (target <= 1.10);
+ *  2. 10 parallel forks vs 1 fork (target <= 2.0);
+ *  3. 50 concurrent one-step pipelines on one worker: completions, wall time, worker peak RSS.
+ * Run: npx tsx bench/pipeline.ts   (needs `bash scripts/setup.sh` first)
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { createClient } from '../src/client/index.js';
+import { runClaude } from '../src/runner/run.js';
+import { startStack } from '../src/stack/stack.js';
+import { createMongoStore } from '../src/store/mongo-store.js';
+import { startStub } from '../src/stub/server.js';
+import { createClaudeTemporalWorker } from '../src/worker/worker.js';
+
+Runtime.install({ logger: new DefaultLogger('ERROR') });
+const stack = await startStack({ stub: false });
+const stub = await startStub();
+const dir = await mkdtemp(path.join(os.tmpdir(), 'ct-bench-pipeline-'));
+const claudeEnv = { ANTHROPIC_BASE_URL: stub.url, ANTHROPIC_API_KEY: 'sk-ant-bench-dummy' };
+const store = createMongoStore({ uri: stack.mongoUri, dbName: `bench_${Date.now()}` });
+await store.ensureIndexes();
+const nativeConnection = await NativeConnection.connect({ address: stack.temporalAddress });
+const temporal = new Client({ connection: await Connection.connect({ address: stack.temporalAddress }) });
+
+const seconds = (ms: number) => (ms / 1000).toFixed(2);
+let peakRss = 0;
+const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
+
+async function withWorker<T>(concurrency: number, fn: (client: Awaited<ReturnType<typeof createClient>>) => Promise<T>): Promise<T> {
+  const taskQueue = `bench-${randomUUID()}`;
+  const w = await createClaudeTemporalWorker(
+    {
+      temporalAddress: stack.temporalAddress,
+      namespace: 'default',
+      taskQueue,
+      mongoUri: stack.mongoUri,
+      mongoDb: 'unused',
+      claudePath: undefined,
+      workDir: path.join(dir, 'work'),
+      configDir: path.join(dir, `config-${taskQueue}`),
+      maxConcurrentSteps: concurrency,
+      claudeMaxRetries: 0,
+      shutdownGraceMs: 1_000,
+      claudeEnv,
+    },
+    { store, connection: nativeConnection, workerOptions: { maxConcurrentWorkflowTaskExecutions: 50 } },
+  );
+  const running = w.run();
+  try {
+    return await fn(await createClient({ client: temporal, taskQueue }));
+  } finally {
+    w.shutdown();
+    await running;
+  }
+}
+
+const prompts = Array.from({ length: 10 }, (_, i) => `bench step ${i + 1}`);
+
+// 1. Ten steps through Temporal and the store vs ten direct runner calls.
+const directDir = path.join(dir, 'direct');
+await mkdir(directDir, { recursive: true });
+const t = Date.now();
+let sessionId: string | null = null;
+for (const prompt of prompts) {
+  const outcome = await runClaude(
+    sessionId ? { mode: 'resume', sessionId, prompt } : { mode: 'query', prompt },
+    { configDir: path.join(directDir, 'config'), workDir: directDir, baseEnv: claudeEnv },
+  );
+  sessionId = outcome.sessionId;
+}
+const direct = Date.now() - t;
+
+const durable = await withWorker(2, async (client) => {
+  // Warm-up: the first workflow bundles the code; not part of a pipeline's cost.
+  await client.query('warm up');
+  const start = Date.now();
+  const result = await client.runPipeline({ steps: prompts.map((prompt, i) => ({ mode: i === 0 ? ('query' as const) : ('resume' as const), prompt })) });
+  if (result.status !== 'completed') throw new Error(`pipeline ${result.status}`);
+  return Date.now() - start;
+});
+console.log(`10-step pipeline: durable ${seconds(durable)} s, direct runner ${seconds(direct)} s, ratio ${(durable / direct).toFixed(2)} (target <= 1.10)`);
+
+// 2. Ten parallel forks vs one fork.
+const [one, ten] = await withWorker(10, async (client) => {
+  const base = await client.query('base session for forks');
+  let s = Date.now();
+  await client.exploreAlternatives({ sessionId: base.sessionId, prompts: ['single fork'], concurrency: 1 });
+  const single = Date.now() - s;
+  s = Date.now();
+  const r = await client.exploreAlternatives({ sessionId: base.sessionId, prompts: prompts.map((p) => `fork ${p}`), concurrency: 10 });
+  if (r.branches.some((b) => b.status !== 'completed')) throw new Error('a fork failed');
+  return [single, Date.now() - s];
+});
+console.log(`forks: 1 fork ${seconds(one)} s, 10 parallel forks ${seconds(ten)} s, ratio ${(ten / one).toFixed(2)} (target <= 2.0) on ${os.cpus().length} cores`);
+
+// The same fan-out with the runner alone: how much of the ratio is the CLI's own start-up on this machine.
+const forkDirect = async (n: number) => {
+  const s = Date.now();
+  await Promise.all(
+    Array.from({ length: n }, (_, i) =>
+      runClaude({ mode: 'fork', sessionId: sessionId!, prompt: `direct fork ${i}` }, { configDir: path.join(directDir, 'config'), workDir: directDir, baseEnv: claudeEnv }),
+    ),
+  );
+  return Date.now() - s;
+};
+const [oneDirect, tenDirect] = [await forkDirect(1), await forkDirect(10)];
+console.log(`forks without Temporal: 1 fork ${seconds(oneDirect)} s, 10 parallel ${seconds(tenDirect)} s, ratio ${(tenDirect / oneDirect).toFixed(2)}`);
+
+// 3. Fifty concurrent pipelines on one worker.
+peakRss = process.memoryUsage().rss;
+const fifty = await withWorker(8, async (client) => {
+  const start = Date.now();
+  const results = await Promise.allSettled(Array.from({ length: 50 }, (_, i) => client.runPipeline({ steps: [{ mode: 'query', prompt: `concurrent ${i}` }] })));
+  return { ms: Date.now() - start, ok: results.filter((r) => r.status === 'fulfilled' && r.value.status === 'completed').length };
+});
+console.log(
+  `50 concurrent pipelines (8 steps at once): ${fifty.ok}/50 completed in ${seconds(fifty.ms)} s, worker process peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB (claude children not included)`,
+);
+
+clearInterval(sampler);
+await nativeConnection.close();
+await temporal.connection.close();
+await store.close();
+await stub.close();
+await stack.stop();
+await rm(dir, { recursive: true, force: true });
