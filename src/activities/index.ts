@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { ClaudeTemporalError, type FailureType } from '../errors.js';
+import { validateRunRequest } from '../runner/options.js';
 import { type RunOutcome, type RunRequest } from '../runner/types.js';
 import { type RunLedgerEntry, type SessionStore } from '../store/types.js';
 import {
@@ -94,6 +95,17 @@ export function createActivities({ store, claude, logger = silentLogger, heartbe
       });
     }
 
+    const request: RunRequest = {
+      ...input.options,
+      mode: input.mode,
+      prompt: input.prompt,
+      sessionId: input.mode === 'query' ? undefined : input.sessionId,
+      newSessionId: input.mode === 'resume' ? undefined : sessionId,
+      cwd,
+    };
+    // Bad input fails here, before anything is written (the runner would only refuse it after).
+    await storeCall(async () => validateRunRequest(request));
+
     const earlier = await storeCall(() => store.runsOfStep(input.stepKey));
     const done = earlier.find((r) => r.status !== 'running' && r.status !== 'failed');
     if (done) return resultFromLedger(input.stepKey, done, earlier);
@@ -132,16 +144,7 @@ export function createActivities({ store, claude, logger = silentLogger, heartbe
     let outcome: RunOutcome;
     try {
       ctx.heartbeat(progress);
-      outcome = await claude.run(
-        {
-          ...input.options,
-          mode: input.mode,
-          prompt: input.prompt,
-          sessionId: input.mode === 'query' ? undefined : input.sessionId,
-          newSessionId: input.mode === 'resume' ? undefined : sessionId,
-          cwd,
-        },
-        {
+      outcome = await claude.run(request, {
           configDir: claude.configDir,
           signal: ctx.cancellationSignal,
           onBatch: async (batch) => {
@@ -149,8 +152,7 @@ export function createActivities({ store, claude, logger = silentLogger, heartbe
             for (const m of batch) accumulate(progress, m);
             ctx.heartbeat(progress);
           },
-        },
-      );
+      });
     } catch (err) {
       await recordFailure(base, progress, err);
       throw toApplicationFailure(err);

@@ -349,6 +349,8 @@ export function validateRunEntry(value: unknown): RunLedgerEntry {
     model: o.model === null ? null : name(o.model, f('model')),
     pipeline: o.pipeline === null ? null : name(o.pipeline, f('pipeline')),
     workflowId: o.workflowId === null ? null : name(o.workflowId, f('workflowId')),
+    ...(o.summary !== undefined ? { summary: description(o.summary, f('summary')) } : {}),
+    ...(o.resultText !== undefined ? { resultText: description(o.resultText, f('resultText')) } : {}),
   };
 }
 

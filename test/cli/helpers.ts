@@ -1,6 +1,6 @@
 /**
  * Helpers of the CLI tests: the command run as a subprocess from source
- * (tsx), an environment pointing at the test stack with a database per file
+ * (the built binary), an environment pointing at the test stack with a database per file
  * and a task queue per test, and an in-process worker on that queue.
  */
 import { spawn } from 'node:child_process';
@@ -14,7 +14,8 @@ import { PROJECT_ROOT } from '../../src/paths.js';
 import { createMongoStore, type MongoSessionStore } from '../../src/store/mongo-store.js';
 import { createClaudeTemporalWorker, WORKFLOWS_PATH } from '../../src/worker/worker.js';
 
-export const MAIN = path.join(PROJECT_ROOT, 'src', 'cli', 'main.ts');
+/** The built `claude-temporal` binary (the package's `bin`); test/global-setup.ts rebuilds it when src/ is newer. */
+export const MAIN = path.join(PROJECT_ROOT, 'dist', 'cli', 'main.js');
 
 export interface CliResult {
   code: number | null;
@@ -25,7 +26,7 @@ export interface CliResult {
 /** Run `claude-temporal <args>` from source with exactly `env` (plus PATH). */
 export function cli(args: string[], env: Record<string, string | undefined>, options: { timeoutMs?: number } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+    const child = spawn(MAIN, args, {
       cwd: PROJECT_ROOT,
       env: { PATH: process.env.PATH, ...env } as NodeJS.ProcessEnv,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -22,7 +22,7 @@ const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** Run the CLI on a pseudo-terminal; returns everything the terminal received. */
 function underPty(args: string[], env: Record<string, string>): Promise<{ code: number | null; output: string }> {
-  const command = [process.execPath, '--import', 'tsx', MAIN, ...args].map(quote).join(' ');
+  const command = [MAIN, ...args].map(quote).join(' ');
   return new Promise((resolve, reject) => {
     const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd: PROJECT_ROOT, env: { PATH: process.env.PATH, TERM: 'xterm', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';

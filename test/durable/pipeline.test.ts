@@ -2,8 +2,9 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { calculateCost } from '../../src/runner/session.js';
 import { parseText } from '../../src/runner/parser.js';
+import { COST_SEARCH_ATTRIBUTE } from '../../src/workflows/definitions.js';
 import { failureTypeOf } from '../../src/workflows/failures.js';
-import { lastPromptsWith, promptCounts, recordHistory, setupDurable, type Durable } from '../helpers/durable.js';
+import { lastPromptsWith, promptCounts, recordHistory, setupDurable, waitFor, type Durable } from '../helpers/durable.js';
 
 let d: Durable;
 beforeAll(async () => {
@@ -64,6 +65,17 @@ describe('sessionPipeline', () => {
     expect(calculateCost(parsed)).toBeCloseTo(result.totalCostUsd, 10);
     const report = await d.store.costReport({ by: 'pipeline' });
     expect(report.rows.find((r) => r.key === 'documentation')?.costUsd).toBeCloseTo(result.totalCostUsd, 10);
+
+    // Visible and filterable in the Temporal UI: memo and custom search attributes.
+    const description = await d.temporal.workflow.getHandle(run.workflowId).describe();
+    expect(description.memo).toMatchObject({ name: 'documentation', tags: ['project:docs', 'type:documentation'] });
+    expect(description.typedSearchAttributes.get(COST_SEARCH_ATTRIBUTE)).toBeCloseTo(result.totalCostUsd, 10);
+    const listed = await waitFor('the pipeline to be listed by tag', async () => {
+      const ids: string[] = [];
+      for await (const wf of d.temporal.workflow.list({ query: `ClaudeTags = 'project:docs' AND ClaudePipeline = 'documentation'` })) ids.push(wf.workflowId);
+      return ids.includes(run.workflowId) ? ids : false;
+    });
+    expect(listed).toContain(run.workflowId);
 
     // Progress stays readable after the end.
     const progress = await run.progress();

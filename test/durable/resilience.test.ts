@@ -18,7 +18,7 @@ afterAll(async () => {
 });
 
 /** A worker in its own process, as on another machine: its own work dir and CLAUDE_CONFIG_DIR. */
-async function spawnWorkerProcess(taskQueue: string) {
+async function spawnWorkerProcess(taskQueue: string, extraEnv: Record<string, string> = {}) {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ct-worker-proc-'));
   const configDir = path.join(dir, 'claude-config');
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'src/worker/main.ts')], {
@@ -38,6 +38,7 @@ async function spawnWorkerProcess(taskQueue: string) {
       ANTHROPIC_API_KEY: 'sk-ant-test-dummy',
       CLAUDE_CODE_MAX_RETRIES: '0',
       LOG_LEVEL: 'ERROR',
+      ...extraEnv,
     },
   });
   const lines = createInterface({ input: child.stdout! });
@@ -123,4 +124,23 @@ test('cancelling a running pipeline leaves no claude process', async () => {
   const [entry] = await d.store.runsOfStep(`${run.workflowId}/0`);
   expect(entry?.status).toBe('failed');
   expect(entry?.failureType).toBe('Cancelled');
+});
+
+test('SIGTERM: the worker lets a running step use its grace time, then cancels it and leaves no claude process', async () => {
+  const taskQueue = `tq-${randomUUID()}`;
+  const a = await spawnWorkerProcess(taskQueue, { SHUTDOWN_GRACE_MS: '1000' });
+  const client = await (await import('../../src/client/index.js')).createClient({ client: d.temporal, taskQueue });
+  const run = await client.startPipeline({
+    steps: [{ mode: 'query', prompt: '[[slow 200x150]] a long answer during shutdown' }],
+    tuning: { heartbeatTimeoutMs: 3_000, maximumAttempts: 1 },
+  });
+  const pids = await waitFor('the claude process to start', async () => {
+    const found = await claudePidsFor(a.configDir);
+    return found.length > 0 ? found : false;
+  });
+  const exited = new Promise<number | null>((resolve) => a.child.once('exit', (code) => resolve(code)));
+  process.kill(a.child.pid!, 'SIGTERM');
+  expect(await exited).toBe(0);
+  expect(pids.filter(isAlive)).toEqual([]);
+  await run.cancel();
 });
