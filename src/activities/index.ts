@@ -127,7 +127,8 @@ export function createActivities({ store, claude, logger = silentLogger, heartbe
     await storeCall(() =>
       store.upsertSession({
         sessionId,
-        tags: input.tags,
+        // A fork stays attributed to what its parent was for (project, team): it inherits the tags.
+        tags: [...new Set([...(parent?.tags ?? []), ...(input.tags ?? [])])],
         description: input.description,
         scope: cwd,
         origin: input.origin,

@@ -32,6 +32,7 @@ test('alternatives: three parallel forks, three new ids, lineage to the base, th
     expect(lastPromptsWith(d.stub, prompts[i]!)).toEqual(['Design a REST API for users', prompts[i]]);
     const meta = (await d.store.getSession(b.sessionId!))!;
     expect(meta.lineage.parentSessionId).toBe(base.sessionId);
+    expect(meta.tags).toContain('story:alternatives'); // inherited from the base
     expect(meta.lineage.rootSessionId).toBe(base.sessionId);
     // A fork's own spend is its run only, never the base's again.
     expect(meta.totalCostUsd).toBeCloseTo(b.costUsd, 10);
