@@ -81,8 +81,11 @@ test('query, resume, continue, fork and the fan-out, then the session commands',
 
     const byTag = parseJson<{ items: SessionMetadata[] }>(await cli(['--json', 'sessions', 'search', '--tag', 'fork', '--tag', 'alternatives'], env));
     expect(byTag.items).toHaveLength(4);
+    // Forks inherit their parent's tags: all five sessions carry docs and cli-test, only the parent has no fork tag.
     const allTags = parseJson<{ items: SessionMetadata[] }>(await cli(['--json', 'sessions', 'search', '--tag', 'docs', '--tag', 'cli-test', '--all-tags', '--min-cost', '0.000001'], env));
-    expect(allTags.items.map((s) => s.sessionId)).toEqual([query.sessionId]);
+    expect(allTags.items.map((s) => s.sessionId).sort()).toEqual([query.sessionId, fork.sessionId, ...explore.branches.map((b) => b.sessionId)].sort());
+    const forkOnly = parseJson<{ items: SessionMetadata[] }>(await cli(['--json', 'sessions', 'search', '--tag', 'docs', '--tag', 'fork', '--all-tags'], env));
+    expect(forkOnly.items.map((s) => s.sessionId)).toEqual([fork.sessionId]);
     const none = parseJson<{ items: SessionMetadata[] }>(await cli(['--json', 'sessions', 'search', '--max-cost', '0', '--after', '2000-01-01'], env));
     expect(none.items).toEqual([]);
 
