@@ -13,6 +13,7 @@ import { inject } from 'vitest';
 import { PROJECT_ROOT } from '../../src/paths.js';
 import { createMongoStore, type MongoSessionStore } from '../../src/store/mongo-store.js';
 import { createClaudeTemporalWorker, WORKFLOWS_PATH } from '../../src/worker/worker.js';
+import { TEST_HOME } from '../helpers/home.js';
 
 /** The built `claude-temporal` binary (the package's `bin`); test/global-setup.ts rebuilds it when src/ is newer. */
 export const MAIN = path.join(PROJECT_ROOT, 'dist', 'cli', 'main.js');
@@ -109,7 +110,7 @@ export async function startWorker(taskQueue: string, dbName: string): Promise<Cl
       maxConcurrentSteps: 3,
       claudeMaxRetries: 0,
       shutdownGraceMs: 1_000,
-      claudeEnv: { ANTHROPIC_BASE_URL: inject('stubUrl'), ANTHROPIC_API_KEY: 'sk-test' },
+      claudeEnv: { ANTHROPIC_BASE_URL: inject('stubUrl'), ANTHROPIC_API_KEY: 'sk-test', HOME: TEST_HOME },
     },
     { workflowBundle: await bundle, workerOptions: { maxCachedWorkflows: 20 } },
   );

@@ -8,6 +8,7 @@ import { CancelledFailure, WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, expect, inject, test } from 'vitest';
 import { PROJECT_ROOT } from '../../src/paths.js';
 import { claudePidsFor, isAlive, lastPromptsWith, setupDurable, waitFor, type Durable } from '../helpers/durable.js';
+import { TEST_HOME } from '../helpers/home.js';
 
 let d: Durable;
 beforeAll(async () => {
@@ -27,7 +28,7 @@ async function spawnWorkerProcess(taskQueue: string, extraEnv: Record<string, st
     stdio: ['ignore', 'pipe', 'inherit'],
     env: {
       PATH: process.env.PATH,
-      HOME: process.env.HOME,
+      HOME: TEST_HOME,
       TEMPORAL_ADDRESS: inject('temporalAddress'),
       TASK_QUEUE: taskQueue,
       MONGODB_URI: inject('mongoUri'),

@@ -19,6 +19,7 @@ import { userPrompts, startStub, type StubServer } from '../../src/stub/server.j
 import { createMongoStore, type MongoSessionStore } from '../../src/store/mongo-store.js';
 import { type WorkerConfig } from '../../src/worker/config.js';
 import { createClaudeTemporalWorker, WORKFLOWS_PATH, type ClaudeTemporalWorker } from '../../src/worker/worker.js';
+import { TEST_HOME } from './home.js';
 
 export interface Durable {
   stub: StubServer;
@@ -82,7 +83,7 @@ export async function setupDurable(): Promise<Durable> {
       maxConcurrentSteps: 4,
       claudeMaxRetries: 0,
       shutdownGraceMs: 2_000,
-      claudeEnv: { ANTHROPIC_BASE_URL: stub.url, ANTHROPIC_API_KEY: 'sk-ant-test-dummy' },
+      claudeEnv: { ANTHROPIC_BASE_URL: stub.url, ANTHROPIC_API_KEY: 'sk-ant-test-dummy', HOME: TEST_HOME },
       ...overrides,
     };
   };

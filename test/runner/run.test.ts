@@ -6,6 +6,7 @@ import { ClaudeTemporalError } from '../../src/errors.js';
 import { DEFAULT_CONTINUE_PROMPT, defaultClaudePath, runClaude, type ParsedLine, type RunOptions, type RunRequest } from '../../src/runner/index.js';
 import { startStub, userPrompts, type StubServer } from '../../src/stub/server.js';
 import { FAKE_CLAUDE, isAlive } from './helpers.js';
+import { TEST_HOME } from '../helpers/home.js';
 
 let stub: StubServer;
 const roots: string[] = [];
@@ -30,7 +31,7 @@ function sandbox(): { configDir: string; cwd: string } {
 }
 
 function options(box: { configDir: string; cwd: string }, extra: Partial<RunOptions> = {}): RunOptions {
-  return { configDir: box.configDir, workDir: box.cwd, maxRetries: 0, baseEnv: { ANTHROPIC_BASE_URL: stub.url, ANTHROPIC_API_KEY: 'dummy-key' }, ...extra };
+  return { configDir: box.configDir, workDir: box.cwd, maxRetries: 0, baseEnv: { ANTHROPIC_BASE_URL: stub.url, ANTHROPIC_API_KEY: 'dummy-key', HOME: TEST_HOME }, ...extra };
 }
 
 async function run(box: { configDir: string; cwd: string }, request: RunRequest, extra: Partial<RunOptions> = {}) {

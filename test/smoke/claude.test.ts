@@ -6,6 +6,7 @@ import { expect, inject, test } from 'vitest';
 import { runClaude } from '../../src/runner/run.js';
 import { type ParsedLine } from '../../src/runner/parser.js';
 import { type RecordedRequest, userPrompts } from '../../src/stub/server.js';
+import { TEST_HOME } from '../helpers/home.js';
 
 test('the real claude binary, run against the stack stub, reports a system/init session id and a result', async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ct-smoke-claude-'));
@@ -17,7 +18,7 @@ test('the real claude binary, run against the stack stub, reports a system/init 
       {
         configDir: path.join(dir, 'config'),
         workDir: dir,
-        baseEnv: { ANTHROPIC_BASE_URL: inject('stubUrl'), ANTHROPIC_API_KEY: 'sk-ant-test-dummy' },
+        baseEnv: { ANTHROPIC_BASE_URL: inject('stubUrl'), ANTHROPIC_API_KEY: 'sk-ant-test-dummy', HOME: TEST_HOME },
         onMessage: (m) => void lines.push(m),
       },
     );
