@@ -146,13 +146,14 @@ export function createActivities({ store, claude, logger = silentLogger, heartbe
     try {
       ctx.heartbeat(progress);
       outcome = await claude.run(request, {
-          configDir: claude.configDir,
-          signal: ctx.cancellationSignal,
-          onBatch: async (batch) => {
-            await storeCall(() => store.appendMessages(sessionId, runId, batch.map((m) => ({ seq: m.seq, raw: m.raw }))));
-            for (const m of batch) accumulate(progress, m);
-            ctx.heartbeat(progress);
-          },
+        configDir: claude.configDir,
+        signal: ctx.cancellationSignal,
+        // Messages are stored while the CLI streams; each batch also heartbeats the progress.
+        onBatch: async (batch) => {
+          await storeCall(() => store.appendMessages(sessionId, runId, batch.map((m) => ({ seq: m.seq, raw: m.raw }))));
+          for (const m of batch) accumulate(progress, m);
+          ctx.heartbeat(progress);
+        },
       });
     } catch (err) {
       await recordFailure(base, progress, err);
