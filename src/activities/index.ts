@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { ClaudeTemporalError, type FailureType } from '../errors.js';
+import { roundUsd } from '../formats.js';
 import { validateRunRequest } from '../runner/options.js';
 import { type RunOutcome, type RunRequest } from '../runner/types.js';
 import { type RunLedgerEntry, type SessionStore } from '../store/types.js';
@@ -299,7 +300,7 @@ function resultFromLedger(stepKey: string, entry: RunLedgerEntry, all: RunLedger
     status: entry.status === 'running' ? 'failed' : entry.status,
     failureType: entry.failureType,
     costUsd: entry.costUsd,
-    totalCostUsd: Math.round(total * 1e10) / 1e10,
+    totalCostUsd: roundUsd(total),
     numTurns: entry.numTurns,
     messageCount: entry.messageCount,
     summary: entry.summary ?? null,
@@ -321,7 +322,7 @@ function accumulate(progress: StepHeartbeat, m: StreamedMessage): void {
   progress.inputTokens += num(usage.input_tokens) + num(usage.cache_creation_input_tokens) + num(usage.cache_read_input_tokens);
   progress.outputTokens += num(usage.output_tokens);
   // List price of a Sonnet-class model; the CLI's own figure replaces this when the run completes.
-  progress.spendUsd = Math.round(((progress.inputTokens * 3 + progress.outputTokens * 15) / 1e6) * 1e10) / 1e10;
+  progress.spendUsd = roundUsd((progress.inputTokens * 3 + progress.outputTokens * 15) / 1e6);
 }
 
 function estimatedUsage(hb: StepHeartbeat) {

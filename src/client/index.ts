@@ -190,6 +190,14 @@ export async function createClient(options: ClientOptions = {}) {
     };
   }
 
+  async function startExploreAlternatives(input: ExploreInput, opts: StartOptions = {}) {
+    const workflowId = opts.workflowId ?? `explore-${randomUUID()}`;
+    return await client.workflow.start(exploreAlternatives, {
+      ...startOptions(workflowId, input.name ?? 'explore-alternatives', input.tags, input.description),
+      args: [input],
+    });
+  }
+
   return {
     temporal: client,
     taskQueue,
@@ -204,19 +212,9 @@ export async function createClient(options: ClientOptions = {}) {
     /** A new branch of a given session. */
     fork: (sessionId: string, prompt: string, opts: StepCallOptions = {}) => oneStep({ mode: 'fork', sessionId, prompt }, opts),
 
-    async startExploreAlternatives(input: ExploreInput, opts: StartOptions = {}) {
-      const workflowId = opts.workflowId ?? `explore-${randomUUID()}`;
-      return await client.workflow.start(exploreAlternatives, {
-        ...startOptions(workflowId, input.name ?? 'explore-alternatives', input.tags, input.description),
-        args: [input],
-      });
-    },
+    startExploreAlternatives,
     async exploreAlternatives(input: ExploreInput, opts: StartOptions = {}): Promise<ExploreResult> {
-      const workflowId = opts.workflowId ?? `explore-${randomUUID()}`;
-      return await client.workflow.execute(exploreAlternatives, {
-        ...startOptions(workflowId, input.name ?? 'explore-alternatives', input.tags, input.description),
-        args: [input],
-      });
+      return await (await startExploreAlternatives(input, opts)).result();
     },
 
     /** The conversation of a key: started on first use, one prompt at a time. */

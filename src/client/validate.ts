@@ -5,11 +5,9 @@
  */
 import { z } from 'zod';
 import { invalidInput } from '../errors.js';
+import { TAG_CHARS_MESSAGE, TAG_RE, UUID_RE } from '../formats.js';
 import { runRequestSchema } from '../runner/options.js';
-import { tags as validTags } from '../store/validation.js';
 import { type PipelineInput } from '../workflows/types.js';
-
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const claudeOptionsSchema = runRequestSchema
   .omit({ mode: true, prompt: true, sessionId: true, newSessionId: true })
@@ -19,7 +17,7 @@ const tagSchema = z
   .string()
   .min(1)
   .max(128)
-  .regex(/^[A-Za-z0-9:_\-./@]+$/, 'may contain only letters, digits and : _ - . / @');
+  .regex(TAG_RE, TAG_CHARS_MESSAGE);
 
 export const pipelineStepSchema = z.strictObject({
   name: z.string().min(1).max(200).optional().describe('Name for progress, reports and `from`; default step-<n>'),
@@ -64,7 +62,6 @@ export function validatePipelineInput(input: unknown): PipelineInput {
     throw invalidInput(fieldOf(issue.path), issue.message);
   }
   const { $schema: _schema, ...pipeline } = parsed.data;
-  if (pipeline.tags) validTags(pipeline.tags);
   const names: string[] = [];
   pipeline.steps.forEach((step, i) => {
     const at = `steps[${i}]`;

@@ -6,6 +6,9 @@
  */
 import { type ResultData, type RawModelUsage } from './parser.js';
 import { type ModelUsage } from './types.js';
+import { roundUsd } from '../formats.js';
+
+export { roundUsd };
 
 export interface RunCost {
   /** What this run spent, USD. */
@@ -70,9 +73,4 @@ export function runCost(results: readonly ResultData[]): RunCost {
   }
   const last = results[results.length - 1];
   return { runCostUsd: roundUsd(runCostUsd), cumulativeCostUsd: last ? num(last.total_cost_usd) : 0, usageByModel };
-}
-
-/** Rounds away float noise (0.1 + 0.2) without losing sub-cent precision. */
-export function roundUsd(value: number): number {
-  return Math.round(value * 1e10) / 1e10;
 }

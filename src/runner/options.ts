@@ -4,9 +4,9 @@
  */
 import { z } from 'zod';
 import { invalidInput } from '../errors.js';
+import { UUID_RE } from '../formats.js';
 import { CLAUDE_MODES, PERMISSION_MODES, type RunRequest } from './types.js';
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Variables the runner sets itself; a request may not override them. */

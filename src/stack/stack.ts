@@ -151,7 +151,7 @@ export async function startMongo(options: { dataDir: string; logFile?: string; d
     logFile: options.logFile,
     installHint: `${INSTALL_HINT}, set FERRETDB_SERVER_PATH, or set MONGODB_URI to use a running MongoDB`,
     detached: options.detached ?? false,
-    readyLine: (line) => (line.startsWith('ready ') ? line.slice('ready '.length).trim() : undefined),
+    readyLine: readyAddress,
   });
   return { service, uri: readyValue! };
 }
@@ -169,7 +169,12 @@ export async function startStubProcess(options: { logFile?: string; detached?: b
     logFile: options.logFile,
     installHint: 'Node.js is required',
     detached: options.detached ?? false,
-    readyLine: (line) => (line.startsWith('ready ') ? line.slice('ready '.length).trim() : undefined),
+    readyLine: readyAddress,
   });
   return { service, url: readyValue! };
+}
+
+/** FerretDB and the stub both print `ready <address>` once they accept connections. */
+function readyAddress(line: string): string | undefined {
+  return line.startsWith('ready ') ? line.slice('ready '.length).trim() : undefined;
 }

@@ -103,25 +103,8 @@ const RUN_START_CACHE = 10_000;
 // ---------------------------------------------------------------------------
 // Documents
 
-interface SessionDoc {
-  _id: string;
-  createdAt: Date;
-  updatedAt: Date;
-  messageCount: number;
-  turnCount: number;
-  models: string[];
-  model: string | null;
-  tags: string[];
-  description: string | null;
-  summary: string | null;
-  status: SessionStatus;
-  scope: string | null;
-  lineage: { parentSessionId: string | null; forkedAtMessage: number | null; rootSessionId: string };
-  origin: Origin;
-  totalCostUsd: number;
-  lineageCostUsd: number;
-  runCount: number;
-}
+/** Session metadata as stored: the id is `_id`. */
+type SessionDoc = Omit<SessionMetadata, 'sessionId'> & { _id: string };
 
 interface MessageDoc {
   _id: string;

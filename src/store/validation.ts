@@ -10,6 +10,7 @@
  * activity inputs cross Temporal as JSON (a `Date` arrives as such a string)
  * and the CLI takes dates from users. Both become a `Date`.
  */
+import { TAG_CHARS_MESSAGE, TAG_RE, UUID_RE } from '../formats.js';
 import { invalidInput } from '../errors.js';
 import { CLAUDE_MODES, RUN_STATUSES, type ClaudeMode, type ModelUsage } from '../runner/types.js';
 import { FAILURE_TYPES, type FailureType } from '../errors.js';
@@ -39,8 +40,6 @@ const MAX_SCOPE_LENGTH = 4096;
 const MAX_SEQ = 1_000_000_000;
 const MAX_BATCH = 100_000;
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const TAG_RE = /^[A-Za-z0-9:_\-./@]+$/;
 // ISO-8601 date-time with an explicit zone; the Date parser alone accepts too much.
 const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 // eslint-disable-next-line no-control-regex
@@ -106,7 +105,7 @@ export function tag(value: unknown, field: string): string {
   const s = requireString(value, field);
   if (s.length === 0) throw invalidInput(field, 'must not be empty');
   if (s.length > MAX_TAG_LENGTH) throw invalidInput(field, `must be at most ${MAX_TAG_LENGTH} characters`);
-  if (!TAG_RE.test(s)) throw invalidInput(field, 'may contain only letters, digits and : _ - . / @');
+  if (!TAG_RE.test(s)) throw invalidInput(field, TAG_CHARS_MESSAGE);
   return s;
 }
 
@@ -364,21 +363,8 @@ export function listOptions(value: unknown): { limit: number; cursor: string | n
   return { limit: limit(o.limit), cursor: cursor(o.cursor) };
 }
 
-export interface ValidSearch {
-  limit: number;
-  cursor: string | null;
-  tags?: string[];
-  allTags?: string[];
-  after?: Date;
-  before?: Date;
-  updatedAfter?: Date;
-  updatedBefore?: Date;
-  minCost?: number;
-  maxCost?: number;
-  model?: string;
-  status?: SessionMetadata['status'];
-  scope?: string;
-}
+/** A search query with its page size and cursor settled. */
+export type ValidSearch = Omit<SearchQuery, 'limit' | 'cursor'> & { limit: number; cursor: string | null };
 
 export function searchQuery(value: unknown): ValidSearch {
   const o = requireObject(value, 'query') as SearchQuery & Record<string, unknown>;

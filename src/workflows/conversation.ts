@@ -13,7 +13,7 @@ import {
   conversationStateQuery,
   stepActivities,
 } from './definitions.js';
-import { roundUsd } from './failures.js';
+import { roundUsd } from '../formats.js';
 import { type ConversationCarry, type ConversationInput, type ConversationReply, type ConversationState } from './types.js';
 
 /**

@@ -1,6 +1,7 @@
 import { ApplicationFailure, isCancellation, uuid4, workflowInfo } from '@temporalio/workflow';
 import { stepActivities } from './definitions.js';
-import { failureTypeOf, messageOf, roundUsd } from './failures.js';
+import { roundUsd } from '../formats.js';
+import { failureTypeOf, messageOf } from './failures.js';
 import { type BranchResult, type ExploreInput, type ExploreResult } from './types.js';
 
 /**

@@ -19,8 +19,3 @@ export function messageOf(err: unknown): string {
   }
   return message;
 }
-
-/** Sums of USD floats drift (0.1 + 0.2); keep ten decimals. */
-export function roundUsd(value: number): number {
-  return Math.round(value * 1e10) / 1e10;
-}

@@ -14,7 +14,8 @@ import {
   storeActivities,
   TAGS_SEARCH_ATTRIBUTE,
 } from './definitions.js';
-import { failureTypeOf, roundUsd } from './failures.js';
+import { roundUsd } from '../formats.js';
+import { failureTypeOf } from './failures.js';
 import { type PipelineInput, type PipelineProgress, type PipelineResult, type PipelineStep, type StepReport } from './types.js';
 
 /**

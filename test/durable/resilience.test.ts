@@ -6,6 +6,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { CancelledFailure, WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, expect, inject, test } from 'vitest';
+import { createClient } from '../../src/client/index.js';
 import { PROJECT_ROOT } from '../../src/paths.js';
 import { claudePidsFor, isAlive, lastPromptsWith, setupDurable, waitFor, type Durable } from '../helpers/durable.js';
 import { TEST_HOME } from '../helpers/home.js';
@@ -56,8 +57,8 @@ test('a step whose worker is SIGKILLed mid-run completes on another worker: no d
   const marker = `killed-${randomUUID().slice(0, 8)}`;
   const prompt = `[[tool Bash sleep 8 && echo ${marker}]] ${marker} survive a lost worker`;
   const b = await d.workerConfig({ taskQueue });
-  const client = (await import('../../src/client/index.js')).createClient({ client: d.temporal, taskQueue });
-  const run = await (await client).startPipeline({
+  const client = await createClient({ client: d.temporal, taskQueue });
+  const run = await client.startPipeline({
     name: 'kill-test',
     steps: [{ mode: 'query', prompt, options: { allowedTools: ['Bash'] } }],
     tuning: { heartbeatTimeoutMs: 3_000, initialRetryIntervalMs: 200 },
@@ -130,7 +131,7 @@ test('cancelling a running pipeline leaves no claude process', async () => {
 test('SIGTERM: the worker lets a running step use its grace time, then cancels it and leaves no claude process', async () => {
   const taskQueue = `tq-${randomUUID()}`;
   const a = await spawnWorkerProcess(taskQueue, { SHUTDOWN_GRACE_MS: '1000' });
-  const client = await (await import('../../src/client/index.js')).createClient({ client: d.temporal, taskQueue });
+  const client = await createClient({ client: d.temporal, taskQueue });
   const run = await client.startPipeline({
     steps: [{ mode: 'query', prompt: '[[slow 200x150]] a long answer during shutdown' }],
     tuning: { heartbeatTimeoutMs: 3_000, maximumAttempts: 1 },

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { createActivities } from '../../src/activities/index.js';
@@ -16,7 +17,6 @@ afterAll(async () => {
 
 async function activities() {
   const config = await d.workerConfig();
-  const { mkdir } = await import('node:fs/promises');
   await mkdir(config.workDir, { recursive: true });
   const claude = createClaudeRuntime({ configDir: config.configDir, workDir: config.workDir, baseEnv: config.claudeEnv, maxRetries: 0 });
   return createActivities({ store: d.store, claude });
