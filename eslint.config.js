@@ -4,6 +4,50 @@ import { builtinModules } from 'node:module';
 
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
+/**
+ * The layers of src/: each folder and the folders it may import (lower layers need not be
+ * listed twice: a folder may import what its allowed folders may). DEVELOPERS.md draws this.
+ * `paths` is src/paths.ts (Node paths of the package and its tools).
+ */
+export const LAYERS = {
+  model: [],
+  runner: ['model'],
+  store: ['model'],
+  activities: ['model', 'runner', 'store'],
+  worker: ['model', 'runner', 'store', 'activities', 'paths'],
+  // Plus `import type` of activities (the proxies' types), below.
+  workflows: ['model'],
+  client: ['model', 'workflows'],
+  // The CLI runs a worker and the local stack, and reads the store; it starts workflows only through the client.
+  cli: ['model', 'client', 'store', 'worker', 'stack', 'paths'],
+  console: ['model', 'client'],
+  stack: ['paths'],
+  stub: [],
+};
+const FOLDERS = [...Object.keys(LAYERS), 'paths'];
+
+/** Imports of `folder` that the layers forbid: `../<other>/...` (any depth) of a folder it may not use. */
+function layerPattern(folder, { allowTypeImports = [], alsoAllowed = [] } = {}) {
+  const allowed = new Set([folder, ...LAYERS[folder], ...alsoAllowed]);
+  const denied = FOLDERS.filter((f) => !allowed.has(f));
+  const re = (names) => `^(\\.\\./)+(${names.join('|')})(/|\\.js$)`;
+  const what = LAYERS[folder].length ? `only ${LAYERS[folder].join(', ')}` : 'nothing of the project';
+  const message = `${folder}/ may import ${what} (see LAYERS in eslint.config.js)`;
+  const strict = denied.filter((f) => !allowTypeImports.includes(f));
+  return [
+    ...(strict.length ? [{ regex: re(strict), message }] : []),
+    ...(allowTypeImports.length ? [{ regex: re(allowTypeImports), message: `${message}; types of ${allowTypeImports.join(', ')} only`, allowTypeImports: true }] : []),
+  ];
+}
+
+/**
+ * CLI files that still start workflows or reach Temporal themselves; the CLI split moves this
+ * into the client and empties the list.
+ */
+const CLI_TEMPORAL_EXCEPTIONS = ['src/cli/sessions.ts', 'src/cli/connect.ts'];
+
+const noNodeBuiltins = (why) => nodeBuiltins.map((name) => ({ name, message: why }));
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.local/**', 'coverage/**', 'test/fixtures/**'] },
   js.configs.recommended,
@@ -19,21 +63,58 @@ export default tseslint.config(
       ],
     },
   },
+  // One entry per layer: a later `no-restricted-imports` for the same file replaces an earlier one.
+  ...['runner', 'store', 'activities', 'worker', 'client', 'console', 'stack', 'stub'].map((folder) => ({
+    files: [`src/${folder}/**/*.ts`],
+    rules: { 'no-restricted-imports': ['error', { patterns: layerPattern(folder) }] },
+  })),
   {
-    // Workflow code is replayed: it may import only @temporalio/workflow, pure modules and types.
+    // The shared vocabulary: pure, dependency-free (zod aside), so workflows can use it.
+    files: ['src/model/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: noNodeBuiltins('The model is pure: no Node built-ins'),
+          patterns: [
+            ...layerPattern('model'),
+            { group: ['@temporalio/*', 'mongodb', 'execa', 'commander', 'yaml'], message: 'The model is pure: no Temporal, database, process or CLI packages' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Workflow code is replayed: it may import only @temporalio/workflow, the model and types.
     files: ['src/workflows/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
-          paths: nodeBuiltins.map((name) => ({ name, message: 'Node built-ins are not deterministic; keep them out of workflows' })),
+          paths: noNodeBuiltins('Node built-ins are not deterministic; keep them out of workflows'),
           patterns: [
+            ...layerPattern('workflows', { allowTypeImports: ['activities'] }),
             { group: ['@temporalio/*', '!@temporalio/workflow'], message: 'Workflows may import only @temporalio/workflow (types excepted)', allowTypeImports: true },
-            { group: ['execa', 'mongodb', '**/store/mongo-store.js', '**/runner/run.js'], message: 'Workflows must not reach processes or the database', allowTypeImports: true },
+            { group: ['execa', 'mongodb'], message: 'Workflows must not reach processes or the database', allowTypeImports: true },
           ],
         },
       ],
     },
+  },
+  {
+    // The CLI reaches Temporal through the client only.
+    files: ['src/cli/**/*.ts'],
+    ignores: CLI_TEMPORAL_EXCEPTIONS,
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [...layerPattern('cli'), { group: ['@temporalio/client'], message: 'The CLI reaches Temporal through the client' }] },
+      ],
+    },
+  },
+  {
+    files: CLI_TEMPORAL_EXCEPTIONS,
+    rules: { 'no-restricted-imports': ['error', { patterns: layerPattern('cli', { alsoAllowed: ['workflows'] }) }] },
   },
   {
     files: ['eslint.config.js', 'vitest.config.ts'],

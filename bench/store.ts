@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { MongoClient } from 'mongodb';
 import { createMongoStore, type MongoSessionStore } from '../src/store/mongo-store.js';
 import { startMongo } from '../src/stack/stack.js';
-import { SESSION_STATUSES, type SearchQuery, type SessionMetadata } from '../src/store/types.js';
+import { SESSION_STATUSES, type SearchQuery, type SessionMetadata } from '../src/model/session.js';
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 5000);
 const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 100_000);

@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { expect, test } from 'vitest';
-import { validatePipelineInput } from '../src/client/validate.js';
+import { validatePipelineInput } from '../src/model/validation/pipeline.js';
 import { PROJECT_ROOT } from '../src/paths.js';
 
 test('the example pipeline files validate against the pipeline schema', async () => {

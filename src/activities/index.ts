@@ -1,17 +1,14 @@
 import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { ClaudeTemporalError, type FailureType } from '../errors.js';
-import { roundUsd } from '../formats.js';
-import { validateRunRequest } from '../runner/options.js';
-import { type RunOutcome, type RunRequest } from '../runner/types.js';
-import { type RunLedgerEntry, type SessionStore } from '../store/types.js';
-import {
-  type CleanupInput,
-  type CleanupWorkflowResult,
-  type StepInput,
-  type StepResult,
-} from '../workflows/types.js';
+import { DEFAULT_MAX_AGE_DAYS } from '../model/defaults.js';
+import { ClaudeTemporalError, type FailureType } from '../model/failures.js';
+import { roundUsd } from '../model/formats.js';
+import { validateRunRequest } from '../model/validation/run-request.js';
+import { type RunOutcome, type RunRequest } from '../model/run.js';
+import { type RunLedgerEntry } from '../model/session.js';
+import { type SessionStore } from '../store/types.js';
+import { type CleanupInput, type CleanupWorkflowResult, type StepHeartbeat, type StepInput, type StepResult } from '../model/workflow.js';
 import { readTranscript, removeTranscript, restoreTranscript } from './transcripts.js';
 
 /** One parsed line of the CLI's output, as the runner hands it over. */
@@ -49,19 +46,6 @@ export interface ActivityDeps {
   logger?: ActivityLogger;
   /** How often a running step heartbeats while the CLI is quiet; default 2 s. */
   heartbeatIntervalMs?: number;
-}
-
-/** Heartbeat details of a running step: what a retry needs to account for a lost attempt. */
-export interface StepHeartbeat {
-  runId: string;
-  sessionId: string;
-  messages: number;
-  inputTokens: number;
-  outputTokens: number;
-  /** Estimated from tokens until the CLI's result reports the real figure. */
-  spendUsd: number;
-  /** First assistant text, 200 characters. */
-  summary: string | null;
 }
 
 const silentLogger: ActivityLogger = { info() {}, warn() {}, error() {} };
@@ -248,7 +232,7 @@ export function createActivities({ store, claude, logger = silentLogger, heartbe
     const ctx = Context.current();
     const result = await storeCall(() =>
       store.cleanupOldSessions({
-        maxAgeDays: input.maxAgeDays ?? 30,
+        maxAgeDays: input.maxAgeDays ?? DEFAULT_MAX_AGE_DAYS,
         keepTags: input.keepTags ?? [],
         dryRun: input.dryRun ?? false,
         onBatch: ({ deleted }) => ctx.heartbeat({ deleted }),

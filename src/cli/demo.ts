@@ -12,7 +12,7 @@ import { startStack, type Stack } from '../stack/stack.js';
 import { createMongoStore } from '../store/mongo-store.js';
 import { workerConfigFromEnv } from '../worker/config.js';
 import { createClaudeTemporalWorker } from '../worker/worker.js';
-import { type PipelineInput } from '../workflows/types.js';
+import { type PipelineInput } from '../model/workflow.js';
 import { EXIT } from './errors.js';
 import { colorEnabled, type Io, palette, printJson, table, truncate, usd } from './output.js';
 import { costText, lineageText } from './sessions.js';

@@ -3,7 +3,7 @@
  * are recognised by their `type`, `code` or `name` strings, never `instanceof`
  * (the CLI may load two copies of a library, and the rule says so).
  */
-import { isFailureType } from '../errors.js';
+import { isFailureType } from '../model/failures.js';
 
 export const EXIT = {
   ok: 0,

@@ -8,7 +8,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { pipelineJsonSchema } from '../client/validate.js';
+import { pipelineJsonSchema } from '../model/validation/pipeline.js';
 import { PROJECT_ROOT } from '../paths.js';
 
 export const SCHEMA_FILE = path.join(PROJECT_ROOT, 'schemas', 'pipeline.schema.json');

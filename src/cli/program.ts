@@ -12,14 +12,13 @@ import type { DemoFlags } from './demo.js';
 import type { StepFlags } from './run.js';
 import type { CleanupFlags, SearchFlags } from './sessions.js';
 import type { WorkerFlags } from './worker.js';
-import type { ExploreInput } from '../workflows/types.js';
+import { CLEANUP_SCHEDULE_ID, DEFAULT_CLEANUP_CRON, DEFAULT_MAX_AGE_DAYS } from '../model/defaults.js';
+import type { ExploreInput } from '../model/workflow.js';
 
 // Command modules load on use: `--help` and usage errors stay fast, and only `worker` and `demo` load the worker SDK.
 const runModule = () => import('./run.js');
 const sessionsModule = () => import('./sessions.js');
 const stackModule = () => import('./stack.js');
-/** Same as CLEANUP_SCHEDULE_ID of the client, without loading it for `--help`. */
-const CLEANUP_SCHEDULE_ID = 'claude-temporal-cleanup';
 
 export interface CliStreams {
   stdout: NodeJS.WriteStream;
@@ -195,11 +194,11 @@ export function buildProgram(streams: CliStreams, onExit: (code: number) => void
   const cleanup = program.command('cleanup').description('delete old sessions: now, or on a Temporal Schedule');
   const cleanupFlags = (cmd: Command) =>
     cmd
-      .option('--max-age-days <n>', 'delete sessions not updated for this many days', '30')
+      .option('--max-age-days <n>', 'delete sessions not updated for this many days', String(DEFAULT_MAX_AGE_DAYS))
       .option('--keep-tag <tag>', 'never delete sessions with this tag (repeatable)', collect)
       .option('--dry-run', 'report what would be deleted, delete nothing');
   const scheduleIdFlag = (cmd: Command) => cmd.option('--schedule-id <id>', 'the Schedule', CLEANUP_SCHEDULE_ID);
-  cleanupFlags(scheduleIdFlag(cleanup.command('schedule').description('create or update the cleanup Schedule').option('--cron <expr>', 'when, in UTC', '0 3 * * *'))).action(
+  cleanupFlags(scheduleIdFlag(cleanup.command('schedule').description('create or update the cleanup Schedule').option('--cron <expr>', 'when, in UTC', DEFAULT_CLEANUP_CRON))).action(
     action(async (c, flags: CleanupFlags) => (await sessionsModule()).cleanupSchedule(c, flags)),
   );
   cleanupFlags(cleanup.command('run').description('clean up now, directly in the store').option('--workflow', 'run as a cleanupSessions workflow on a worker instead')).action(
@@ -230,7 +229,7 @@ export function buildProgram(streams: CliStreams, onExit: (code: number) => void
     .description('print the JSON Schema of pipeline files')
     .action(
       action(async (c) => {
-        const { pipelineJsonSchema } = await import('../client/validate.js');
+        const { pipelineJsonSchema } = await import('../model/validation/pipeline.js');
         printJson(c.io, pipelineJsonSchema());
         return EXIT.ok;
       }),

@@ -9,10 +9,10 @@ import { randomUUID } from 'node:crypto';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { parse as parseYaml } from 'yaml';
 import { type ClaudeTemporalClient, type PipelineRun } from '../client/index.js';
-import { validatePipelineInput } from '../client/validate.js';
-import { type ClaudeOptions, type ClaudeMode, PERMISSION_MODES, type PermissionMode } from '../runner/types.js';
-import { sessionId as validSessionId, tag as validTag } from '../store/validation.js';
-import { type ExploreInput, type ExploreResult, type PipelineInput, type PipelineProgress, type StepReport } from '../workflows/types.js';
+import { validatePipelineInput } from '../model/validation/pipeline.js';
+import { type ClaudeOptions, type ClaudeMode, PERMISSION_MODES, type PermissionMode } from '../model/run.js';
+import { sessionId as validSessionId, tag as validTag } from '../model/validation/fields.js';
+import { type ExploreInput, type ExploreResult, type PipelineInput, type PipelineProgress, type StepReport } from '../model/workflow.js';
 import { classify, CliError, EXIT, usageError } from './errors.js';
 import { colorEnabled, elapsed, type Io, palette, printJson, statusLine, truncate, usd } from './output.js';
 

@@ -3,8 +3,8 @@
  * checked (naming the flag) before anything connects.
  */
 import { randomUUID } from 'node:crypto';
-import { CLEANUP_SCHEDULE_ID } from '../client/index.js';
-import { cost as validCost, cursor as validCursor, date as validDate, limit as validLimit } from '../store/validation.js';
+import { CLEANUP_SCHEDULE_ID, DEFAULT_CLEANUP_CRON, DEFAULT_MAX_AGE_DAYS, MAX_MAX_AGE_DAYS } from '../model/defaults.js';
+import { cost as validCost, cursor as validCursor, date as validDate, limit as validLimit } from '../model/validation/fields.js';
 import {
   COST_DIMENSIONS,
   SESSION_STATUSES,
@@ -15,9 +15,9 @@ import {
   type SearchQuery,
   type SessionMetadata,
   type SessionStatus,
-} from '../store/types.js';
+} from '../model/session.js';
 import { cleanupSessions } from '../workflows/index.js';
-import { type CleanupWorkflowResult } from '../workflows/types.js';
+import { type CleanupWorkflowResult } from '../model/workflow.js';
 import { type Context } from './context.js';
 import { CliError, EXIT, usageError } from './errors.js';
 import { barChart, colorEnabled, type Io, palette, printJson, shortDate, table, truncate, usd } from './output.js';
@@ -289,11 +289,11 @@ export interface CleanupFlags {
 }
 
 function cleanupInput(flags: CleanupFlags) {
-  let maxAgeDays = 30;
+  let maxAgeDays = DEFAULT_MAX_AGE_DAYS;
   if (flags.maxAgeDays !== undefined) {
     maxAgeDays = Number(flags.maxAgeDays);
-    if (flags.maxAgeDays.trim() === '' || !Number.isFinite(maxAgeDays) || maxAgeDays < 0 || maxAgeDays > 36_500) {
-      throw usageError('--max-age-days', `must be a number between 0 and 36500, got ${flags.maxAgeDays}`);
+    if (flags.maxAgeDays.trim() === '' || !Number.isFinite(maxAgeDays) || maxAgeDays < 0 || maxAgeDays > MAX_MAX_AGE_DAYS) {
+      throw usageError('--max-age-days', `must be a number between 0 and ${MAX_MAX_AGE_DAYS}, got ${flags.maxAgeDays}`);
     }
   }
   return { maxAgeDays, keepTags: tagsArg(flags.keepTag, '--keep-tag'), dryRun: Boolean(flags.dryRun) };
@@ -301,7 +301,7 @@ function cleanupInput(flags: CleanupFlags) {
 
 export async function cleanupSchedule(ctx: Context, flags: CleanupFlags): Promise<number> {
   const input = cleanupInput(flags);
-  const cron = flags.cron ?? '0 3 * * *';
+  const cron = flags.cron ?? DEFAULT_CLEANUP_CRON;
   if (cron.trim().split(/\s+/).length < 5 && !cron.startsWith('@')) throw usageError('--cron', `must be a cron expression of five fields, got ${JSON.stringify(cron)}`);
   const client = await ctx.temporal();
   const r = await client.ensureCleanupSchedule({ cron, ...input, scheduleId: flags.scheduleId ?? CLEANUP_SCHEDULE_ID });

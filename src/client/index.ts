@@ -13,8 +13,9 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
-import type { StepHeartbeat } from '../activities/index.js';
-import { type ClaudeOptions, type RunStatus } from '../runner/types.js';
+import { type StepHeartbeat } from '../model/workflow.js';
+import { CLEANUP_SCHEDULE_ID, DEFAULT_CLEANUP_CRON, DEFAULT_TASK_QUEUE } from '../model/defaults.js';
+import { type ClaudeOptions, type RunStatus } from '../model/run.js';
 import {
   closeConversationSignal,
   conversationSendUpdate,
@@ -35,13 +36,9 @@ import {
   type PipelineProgress,
   type PipelineResult,
   type StepActivityTuning,
-} from '../workflows/types.js';
-import { validatePipelineInput } from './validate.js';
+} from '../model/workflow.js';
+import { validatePipelineInput } from '../model/validation/pipeline.js';
 
-/** The default task queue of workers and clients. */
-export const DEFAULT_TASK_QUEUE = 'claude-temporal';
-/** The id of the cleanup Schedule. */
-export const CLEANUP_SCHEDULE_ID = 'claude-temporal-cleanup';
 
 export interface ClientOptions {
   /** An existing Temporal client; default: one connected to `address`. */
@@ -239,7 +236,7 @@ export async function createClient(options: ClientOptions = {}) {
     /** Create or update the cleanup Schedule (one per namespace); overlapping runs are skipped. */
     async ensureCleanupSchedule(opts: CleanupScheduleOptions = {}) {
       const scheduleId = opts.scheduleId ?? CLEANUP_SCHEDULE_ID;
-      const cron = opts.cron ?? '0 3 * * *';
+      const cron = opts.cron ?? DEFAULT_CLEANUP_CRON;
       const args: [CleanupInput] = [{ maxAgeDays: opts.maxAgeDays ?? 30, keepTags: opts.keepTags ?? [], dryRun: opts.dryRun ?? false }];
       const spec = { cronExpressions: [cron] };
       const action = { type: 'startWorkflow' as const, workflowType: cleanupSessions, taskQueue, args, workflowId: `${scheduleId}-run` };

@@ -4,7 +4,7 @@
  * flag (the CLI's list options are variadic), and the prompt comes last after
  * `--`. No shell is involved anywhere.
  */
-import { DEFAULT_CONTINUE_PROMPT, type RunRequest } from './types.js';
+import { DEFAULT_CONTINUE_PROMPT, type RunRequest } from '../model/run.js';
 
 /** The prompt a request sends: its own, or {@link DEFAULT_CONTINUE_PROMPT} for a prompt-less continue or resume. */
 export function effectivePrompt(request: RunRequest): string {

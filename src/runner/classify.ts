@@ -2,9 +2,9 @@
  * Classifies how a run ended into a {@link RunStatus} and, on failure, one of
  * the closed {@link FailureType}s with its evidence. Pure: it sees only facts.
  */
-import { RETRYABLE, type FailureEvidence, type FailureType } from '../errors.js';
+import { RETRYABLE, type FailureEvidence, type FailureType } from '../model/failures.js';
 import { type MalformedLine, type ResultData } from './parser.js';
-import { type RunFailure, type RunStatus } from './types.js';
+import { type RunFailure, type RunStatus } from '../model/run.js';
 
 /** What the runner observed about one run. */
 export interface RunFacts {

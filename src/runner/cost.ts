@@ -5,8 +5,8 @@
  * only the process's own spend in `total_cost_usd` and `modelUsage`.
  */
 import { type ResultData, type RawModelUsage } from './parser.js';
-import { type ModelUsage } from './types.js';
-import { roundUsd } from '../formats.js';
+import { type ModelUsage } from '../model/run.js';
+import { roundUsd } from '../model/formats.js';
 
 export { roundUsd };
 

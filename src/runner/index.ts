@@ -1,6 +1,6 @@
-export * from './types.js';
+export * from '../model/run.js';
 export { buildArgs, effectivePrompt } from './argv.js';
-export { validateRunRequest, runRequestSchema, RESERVED_ENV_KEYS, type ValidateOptions } from './options.js';
+export { validateRunRequest, runRequestSchema, RESERVED_ENV_KEYS, type ValidateOptions } from '../model/validation/run-request.js';
 export {
   DEFAULT_MAX_LINE_BYTES,
   NdjsonParser,

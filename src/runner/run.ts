@@ -8,13 +8,13 @@ import { access, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { execa } from 'execa';
-import { ClaudeTemporalError, invalidInput } from '../errors.js';
+import { ClaudeTemporalError, invalidInput } from '../model/failures.js';
 import { buildArgs } from './argv.js';
 import { classifyRun, type RunFacts } from './classify.js';
 import { runCost } from './cost.js';
-import { validateRunRequest } from './options.js';
+import { validateRunRequest } from '../model/validation/run-request.js';
 import { NdjsonParser, type MalformedLine, type ParsedLine, type ResultData } from './parser.js';
-import { type RunOutcome, type RunRequest } from './types.js';
+import { type RunOutcome, type RunRequest } from '../model/run.js';
 
 export interface RunnerConfig {
   /** Path of the `claude` binary (a bare name is looked up on PATH); default: the installed `@anthropic-ai/claude-code`. */

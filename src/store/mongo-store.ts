@@ -33,8 +33,8 @@ import {
   type ObjectId,
   type UpdateFilter,
 } from 'mongodb';
-import { ClaudeTemporalError, invalidInput } from '../errors.js';
-import { type ModelUsage } from '../runner/types.js';
+import { ClaudeTemporalError, invalidInput } from '../model/failures.js';
+import { type ModelUsage } from '../model/run.js';
 import {
   type CleanupOptions,
   type CleanupResult,
@@ -53,11 +53,11 @@ import {
   type SearchQuery,
   type SessionMetadata,
   type SessionStatus,
-  type SessionStore,
   type SessionUpsert,
   type StoredMessage,
-} from './types.js';
-import * as v from './validation.js';
+} from '../model/session.js';
+import { type SessionStore } from './types.js';
+import * as v from '../model/validation/index.js';
 
 export interface MongoStoreOptions {
   /** A client the caller owns (the store never closes it); give this or `uri`. */

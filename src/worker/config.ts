@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
-import { invalidInput } from '../errors.js';
-import { DEFAULT_TASK_QUEUE } from '../client/index.js';
+import { invalidInput } from '../model/failures.js';
+import { DEFAULT_TASK_QUEUE } from '../model/defaults.js';
 
 export interface WorkerConfig {
   /** Temporal frontend; default `127.0.0.1:7233`. */

@@ -1,5 +1,5 @@
 import { cleanupActivities } from './definitions.js';
-import { type CleanupInput, type CleanupWorkflowResult } from './types.js';
+import { type CleanupInput, type CleanupWorkflowResult } from '../model/workflow.js';
 
 /** Deletes old sessions in heartbeated batches; run by the cleanup Schedule. */
 export async function cleanupSessions(input: CleanupInput = {}): Promise<CleanupWorkflowResult> {

@@ -13,8 +13,8 @@ import {
   conversationStateQuery,
   stepActivities,
 } from './definitions.js';
-import { roundUsd } from '../formats.js';
-import { type ConversationCarry, type ConversationInput, type ConversationReply, type ConversationState } from './types.js';
+import { roundUsd } from '../model/formats.js';
+import { type ConversationCarry, type ConversationInput, type ConversationReply, type ConversationState } from '../model/workflow.js';
 
 /**
  * The seed's conversation manager: one long-lived workflow per key (a user

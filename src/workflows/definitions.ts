@@ -13,14 +13,14 @@ import {
 import type { SearchAttributeType } from '@temporalio/common';
 import type { SearchAttributeKey } from '@temporalio/common/lib/search-attributes.js';
 import type { Activities } from '../activities/index.js';
-import { NON_RETRYABLE_TYPES } from '../errors.js';
+import { NON_RETRYABLE_TYPES } from '../model/failures.js';
 import {
   type ConversationReply,
   type ConversationSendInput,
   type ConversationState,
   type PipelineProgress,
   type StepActivityTuning,
-} from './types.js';
+} from '../model/workflow.js';
 
 export const progressQuery = defineQuery<PipelineProgress>('progress');
 

@@ -1,8 +1,8 @@
 import { ApplicationFailure, isCancellation, uuid4, workflowInfo } from '@temporalio/workflow';
 import { stepActivities } from './definitions.js';
-import { roundUsd } from '../formats.js';
+import { roundUsd } from '../model/formats.js';
 import { failureTypeOf, messageOf } from './failures.js';
-import { type BranchResult, type ExploreInput, type ExploreResult } from './types.js';
+import { type BranchResult, type ExploreInput, type ExploreResult } from '../model/workflow.js';
 
 /**
  * The seed's fork fan-out: one session, N prompts, each forked into its own

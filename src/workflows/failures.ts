@@ -1,5 +1,5 @@
 /** Pure helpers shared by the workflows. */
-import { isFailureType, type FailureType } from '../errors.js';
+import { isFailureType, type FailureType } from '../model/failures.js';
 
 /** The project failure type of an error, read from `type` along its causes (ActivityFailure → ApplicationFailure). */
 export function failureTypeOf(err: unknown): FailureType | null {

@@ -6,7 +6,7 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import { type ClaudeOptions } from '../runner/types.js';
+import { type ClaudeOptions } from '../model/run.js';
 import {
   COST_SEARCH_ATTRIBUTE,
   progressQuery,
@@ -14,9 +14,9 @@ import {
   storeActivities,
   TAGS_SEARCH_ATTRIBUTE,
 } from './definitions.js';
-import { roundUsd } from '../formats.js';
+import { roundUsd } from '../model/formats.js';
 import { failureTypeOf } from './failures.js';
-import { type PipelineInput, type PipelineProgress, type PipelineResult, type PipelineStep, type StepReport } from './types.js';
+import { type PipelineInput, type PipelineProgress, type PipelineResult, type PipelineStep, type StepReport } from '../model/workflow.js';
 
 /**
  * Ordered session steps (query, continue, resume, fork) as one durable

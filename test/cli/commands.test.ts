@@ -7,7 +7,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { type LineageResult, type SessionMetadata, type CostReport } from '../../src/store/types.js';
+import { type LineageResult, type SessionMetadata, type CostReport } from '../../src/model/session.js';
 import { cli, cliFixture, parseJson, startWorker, type CliWorker } from './helpers.js';
 
 let fx: Awaited<ReturnType<typeof cliFixture>>;

@@ -4,7 +4,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { createActivities } from '../../src/activities/index.js';
 import { createClaudeRuntime } from '../../src/activities/claude-runtime.js';
-import { type StepInput, type StepResult } from '../../src/workflows/types.js';
+import { type StepInput, type StepResult } from '../../src/model/workflow.js';
 import { promptCounts, setupDurable, type Durable } from '../helpers/durable.js';
 
 let d: Durable;

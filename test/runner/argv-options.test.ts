@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ClaudeTemporalError } from '../../src/errors.js';
+import { ClaudeTemporalError } from '../../src/model/failures.js';
 import { DEFAULT_CONTINUE_PROMPT, buildArgs, validateRunRequest } from '../../src/runner/index.js';
 
 const A = '11111111-1111-4111-8111-111111111111';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RETRYABLE } from '../../src/errors.js';
+import { RETRYABLE } from '../../src/model/failures.js';
 import { classifyRun, resultsOf, type RunFacts } from '../../src/runner/index.js';
 import { sample, sampleText } from './helpers.js';
 

@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClaudeTemporalError } from '../../src/errors.js';
+import { ClaudeTemporalError } from '../../src/model/failures.js';
 import { DEFAULT_CONTINUE_PROMPT, defaultClaudePath, runClaude, type ParsedLine, type RunOptions, type RunRequest } from '../../src/runner/index.js';
 import { startStub, userPrompts, type StubServer } from '../../src/stub/server.js';
 import { FAKE_CLAUDE, isAlive } from './helpers.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMongoStore, type MongoSessionStore } from '../../src/store/mongo-store.js';
-import { type CostRow } from '../../src/store/types.js';
+import { type CostRow } from '../../src/model/session.js';
 import { entry, testDbName, testMongoUri, usage } from './helpers.js';
 
 let release: () => Promise<void>;

@@ -11,8 +11,8 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { MongoClient, type Db } from 'mongodb';
 import { inject } from 'vitest';
-import { type RunLedgerEntry } from '../../src/store/types.js';
-import { type ModelUsage } from '../../src/runner/types.js';
+import { type RunLedgerEntry } from '../../src/model/session.js';
+import { type ModelUsage } from '../../src/model/run.js';
 
 export interface FerretServer {
   uri: string;

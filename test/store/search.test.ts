@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMongoStore, type MongoSessionStore } from '../../src/store/mongo-store.js';
-import { SESSION_STATUSES, type SearchQuery, type SessionMetadata } from '../../src/store/types.js';
+import { SESSION_STATUSES, type SearchQuery, type SessionMetadata } from '../../src/model/session.js';
 import { testDbName, testMongoUri } from './helpers.js';
 
 let release: () => Promise<void>;

@@ -3,7 +3,7 @@
  * run, a typed outcome out. Pure module (types and constants only), so
  * workflows may import it.
  */
-import { type FailureEvidence, type FailureType } from '../errors.js';
+import { type FailureEvidence, type FailureType } from './failures.js';
 
 export const CLAUDE_MODES = ['query', 'continue', 'resume', 'fork'] as const;
 export type ClaudeMode = (typeof CLAUDE_MODES)[number];

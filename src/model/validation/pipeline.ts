@@ -4,10 +4,10 @@
  * (`schemas/pipeline.schema.json`).
  */
 import { z } from 'zod';
-import { invalidInput } from '../errors.js';
+import { invalidInput } from '../failures.js';
 import { TAG_CHARS_MESSAGE, TAG_RE, UUID_RE } from '../formats.js';
-import { runRequestSchema } from '../runner/options.js';
-import { type PipelineInput } from '../workflows/types.js';
+import { type PipelineInput } from '../workflow.js';
+import { runRequestSchema } from './run-request.js';
 
 export const claudeOptionsSchema = runRequestSchema
   .omit({ mode: true, prompt: true, sessionId: true, newSessionId: true })

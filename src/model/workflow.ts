@@ -3,9 +3,9 @@
  * shared by workflows, activities, the client and the CLI. Everything here
  * crosses into workflow history, so it stays small: ids, counts, costs.
  */
-import { type FailureType } from '../errors.js';
-import { type ClaudeMode, type ClaudeOptions, type RunStatus } from '../runner/types.js';
-import { type Origin } from '../store/types.js';
+import { type FailureType } from './failures.js';
+import { type ClaudeMode, type ClaudeOptions, type RunStatus } from './run.js';
+import { type Origin } from './session.js';
 
 /** What to do when a step ends at its turn or budget limit. */
 export type LimitPolicy = 'stop' | 'continue';
@@ -91,6 +91,19 @@ export interface StepResult {
   attempt: number;
   /** True when the step had already completed and its recorded outcome was returned. */
   fromRecord: boolean;
+}
+
+/** Heartbeat details of a running step: what a retry needs to account for a lost attempt. */
+export interface StepHeartbeat {
+  runId: string;
+  sessionId: string;
+  messages: number;
+  inputTokens: number;
+  outputTokens: number;
+  /** Estimated from tokens until the CLI's result reports the real figure. */
+  spendUsd: number;
+  /** First assistant text, 200 characters. */
+  summary: string | null;
 }
 
 export interface StepReport {

@@ -1,19 +1,12 @@
 /**
  * Input validation of the session store. Every public store method runs its
  * input through these before it touches the database, so a rejected call has
- * written nothing. Each check throws `invalidInput(field, problem)` naming the
- * field (`tags[1]`, `entry.costUsd`, ...). Validators return a normalised copy
- * holding only the known fields: unknown keys never reach the database.
- *
- * Dates: every date field accepts a valid `Date` or an ISO-8601 string with a
- * time and an explicit zone (`2026-01-02T03:04:05Z`, `...+01:00`), because
- * activity inputs cross Temporal as JSON (a `Date` arrives as such a string)
- * and the CLI takes dates from users. Both become a `Date`.
+ * written nothing. Validators return a normalised copy holding only the known
+ * fields: unknown keys never reach the database.
  */
-import { TAG_CHARS_MESSAGE, TAG_RE, UUID_RE } from '../formats.js';
-import { invalidInput } from '../errors.js';
-import { CLAUDE_MODES, RUN_STATUSES, type ClaudeMode, type ModelUsage } from '../runner/types.js';
-import { FAILURE_TYPES, type FailureType } from '../errors.js';
+import { DEFAULT_MAX_AGE_DAYS, MAX_MAX_AGE_DAYS } from '../defaults.js';
+import { FAILURE_TYPES, invalidInput, type FailureType } from '../failures.js';
+import { CLAUDE_MODES, RUN_STATUSES, type ClaudeMode, type ModelUsage } from '../run.js';
 import {
   COST_DIMENSIONS,
   SESSION_STATUSES,
@@ -21,193 +14,41 @@ import {
   type CostReportQuery,
   type ListOptions,
   type MessageInput,
-  type Origin,
   type RunLedgerEntry,
   type SaveSessionOptions,
   type SearchQuery,
   type SessionMetadata,
   type SessionUpsert,
-} from './types.js';
+} from '../session.js';
+import {
+  bool,
+  cost,
+  count,
+  cursor,
+  date,
+  describe,
+  description,
+  isPlainObject,
+  limit,
+  name,
+  nonEmptyTags,
+  nullableDate,
+  oneOf,
+  optionalObject,
+  origin,
+  requireObject,
+  requireString,
+  runId,
+  scope,
+  sessionId,
+  tags,
+} from './fields.js';
 
-export const MAX_LIMIT = 1000;
-export const DEFAULT_LIMIT = 50;
-export const MAX_TAG_LENGTH = 128;
-export const MAX_TAGS = 100;
-export const MAX_RUN_ID_LENGTH = 256;
-export const MAX_DESCRIPTION_LENGTH = 10_000;
-const MAX_NAME_LENGTH = 512;
-const MAX_SCOPE_LENGTH = 4096;
 const MAX_SEQ = 1_000_000_000;
 const MAX_BATCH = 100_000;
-
-// ISO-8601 date-time with an explicit zone; the Date parser alone accepts too much.
-const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
-// eslint-disable-next-line no-control-regex
-const CONTROL_RE = /[\u0000-\u001f\u007f]/;
 const DAY_RE = /^\d{4}-\d{2}-\d{2}$/;
 const MONTH_RE = /^\d{4}-\d{2}$/;
 const DIGEST_RE = /^[0-9a-f]{64}$/;
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'object' ? 'an object' : typeof value;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value) as unknown;
-  return proto === Object.prototype || proto === null;
-}
-
-export function requireObject(value: unknown, field: string): Record<string, unknown> {
-  if (!isPlainObject(value)) throw invalidInput(field, `must be an object, got ${describe(value)}`);
-  return value;
-}
-
-export function optionalObject(value: unknown, field: string): Record<string, unknown> {
-  return value === undefined ? {} : requireObject(value, field);
-}
-
-function requireString(value: unknown, field: string): string {
-  if (typeof value !== 'string') throw invalidInput(field, `must be a string, got ${describe(value)}`);
-  return value;
-}
-
-/** A name-like string: non-empty, bounded, no control characters, no leading `$`. */
-export function name(value: unknown, field: string, max = MAX_NAME_LENGTH): string {
-  const s = requireString(value, field);
-  if (s.length === 0) throw invalidInput(field, 'must not be empty');
-  if (s.length > max) throw invalidInput(field, `must be at most ${max} characters`);
-  if (s.startsWith('$')) throw invalidInput(field, 'must not start with $');
-  if (CONTROL_RE.test(s)) throw invalidInput(field, 'must not contain control characters');
-  if (!(s as unknown as { isWellFormed(): boolean }).isWellFormed()) throw invalidInput(field, 'must be well-formed Unicode');
-  return s;
-}
-
-export function nullableName(value: unknown, field: string, max = MAX_NAME_LENGTH): string | null {
-  return value === null ? null : name(value, field, max);
-}
-
-/** A session id: a UUID, normalised to lower case (UUIDs are case-insensitive). */
-export function sessionId(value: unknown, field = 'sessionId'): string {
-  const s = requireString(value, field);
-  if (!UUID_RE.test(s)) throw invalidInput(field, 'must be a UUID');
-  return s.toLowerCase();
-}
-
-/** Run ids are our own strings: non-empty, bounded, no `$` prefix, no control characters. */
-export function runId(value: unknown, field = 'runId'): string {
-  return name(value, field, MAX_RUN_ID_LENGTH);
-}
-
-export function tag(value: unknown, field: string): string {
-  const s = requireString(value, field);
-  if (s.length === 0) throw invalidInput(field, 'must not be empty');
-  if (s.length > MAX_TAG_LENGTH) throw invalidInput(field, `must be at most ${MAX_TAG_LENGTH} characters`);
-  if (!TAG_RE.test(s)) throw invalidInput(field, TAG_CHARS_MESSAGE);
-  return s;
-}
-
-/** A list of tags, de-duplicated in order. */
-export function tags(value: unknown, field = 'tags'): string[] {
-  if (!Array.isArray(value)) throw invalidInput(field, `must be an array of strings, got ${describe(value)}`);
-  if (value.length > MAX_TAGS) throw invalidInput(field, `must hold at most ${MAX_TAGS} tags`);
-  const out: string[] = [];
-  value.forEach((t, i) => {
-    const v = tag(t, `${field}[${i}]`);
-    if (!out.includes(v)) out.push(v);
-  });
-  return out;
-}
-
-export function nonEmptyTags(value: unknown, field = 'tags'): string[] {
-  const t = tags(value, field);
-  if (t.length === 0) throw invalidInput(field, 'must hold at least one tag');
-  return t;
-}
-
-export function date(value: unknown, field: string): Date {
-  if (value instanceof Date) {
-    if (Number.isNaN(value.getTime())) throw invalidInput(field, 'must be a valid date');
-    return new Date(value.getTime());
-  }
-  if (typeof value === 'string') {
-    const d = new Date(value);
-    if (!ISO_RE.test(value) || Number.isNaN(d.getTime())) throw invalidInput(field, 'must be an ISO-8601 date-time with a zone');
-    return d;
-  }
-  throw invalidInput(field, `must be a Date or an ISO-8601 string, got ${describe(value)}`);
-}
-
-export function optionalDate(value: unknown, field: string): Date | undefined {
-  return value === undefined ? undefined : date(value, field);
-}
-
-export function nullableDate(value: unknown, field: string): Date | null {
-  return value === null ? null : date(value, field);
-}
-
-/** A cost in USD: a finite number >= 0. */
-export function cost(value: unknown, field: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw invalidInput(field, `must be a finite number, got ${describe(value)}`);
-  if (value < 0) throw invalidInput(field, 'must be >= 0');
-  return value;
-}
-
-export function count(value: unknown, field: string, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof value !== 'number' || !Number.isInteger(value)) throw invalidInput(field, `must be an integer, got ${describe(value)}`);
-  if (value < 0) throw invalidInput(field, 'must be >= 0');
-  if (value > max) throw invalidInput(field, `must be at most ${max}`);
-  return value;
-}
-
-export function limit(value: unknown, field = 'limit'): number {
-  if (value === undefined) return DEFAULT_LIMIT;
-  if (typeof value !== 'number' || !Number.isInteger(value)) throw invalidInput(field, `must be an integer, got ${describe(value)}`);
-  if (value < 1 || value > MAX_LIMIT) throw invalidInput(field, `must be between 1 and ${MAX_LIMIT}`);
-  return value;
-}
-
-function oneOf<T extends string>(value: unknown, allowed: readonly T[], field: string): T {
-  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
-    throw invalidInput(field, `must be one of ${allowed.join(', ')}`);
-  }
-  return value as T;
-}
-
-function bool(value: unknown, field: string): boolean {
-  if (typeof value !== 'boolean') throw invalidInput(field, `must be a boolean, got ${describe(value)}`);
-  return value;
-}
-
-export function cursor(value: unknown, field = 'cursor'): string | null {
-  if (value === undefined || value === null) return null;
-  const s = requireString(value, field);
-  if (s.length === 0 || s.length > 512 || !/^[A-Za-z0-9_-]+$/.test(s)) throw invalidInput(field, 'is not a cursor this store returned');
-  return s;
-}
-
-export function description(value: unknown, field = 'description'): string | null {
-  if (value === null) return null;
-  const s = requireString(value, field);
-  if (s.length > MAX_DESCRIPTION_LENGTH) throw invalidInput(field, `must be at most ${MAX_DESCRIPTION_LENGTH} characters`);
-  if (!(s as unknown as { isWellFormed(): boolean }).isWellFormed()) throw invalidInput(field, 'must be well-formed Unicode');
-  return s;
-}
-
-export function scope(value: unknown, field = 'scope'): string {
-  return name(value, field, MAX_SCOPE_LENGTH);
-}
-
-export function origin(value: unknown, field = 'origin'): Origin {
-  const o = requireObject(value, field);
-  const out: Origin = {};
-  if (o.pipeline !== undefined) out.pipeline = name(o.pipeline, `${field}.pipeline`);
-  if (o.workflowId !== undefined) out.workflowId = name(o.workflowId, `${field}.workflowId`);
-  if (o.step !== undefined) out.step = name(o.step, `${field}.step`);
-  return out;
-}
 
 export function validateSessionUpsert(value: unknown): SessionUpsert {
   const o = requireObject(value, 'input');
@@ -266,7 +107,7 @@ export function messageBatch(value: unknown, field = 'batch'): ValidMessage[] {
   });
 }
 
-/** Messages of the seed's `saveSession`: parsed objects, each serialised with `JSON.stringify`. */
+/** Messages of `saveSession`: parsed objects, each serialised with `JSON.stringify`. */
 export function savedMessages(value: unknown, field = 'messages'): ValidMessage[] {
   if (!Array.isArray(value)) throw invalidInput(field, `must be an array, got ${describe(value)}`);
   if (value.length > MAX_BATCH) throw invalidInput(field, `must hold at most ${MAX_BATCH} messages`);
@@ -393,10 +234,10 @@ export interface ValidCleanup {
 
 export function cleanupOptions(value: unknown): ValidCleanup {
   const o = optionalObject(value, 'options') as CleanupOptions & Record<string, unknown>;
-  let maxAgeDays = 30;
+  let maxAgeDays = DEFAULT_MAX_AGE_DAYS;
   if (o.maxAgeDays !== undefined) {
     if (typeof o.maxAgeDays !== 'number' || !Number.isFinite(o.maxAgeDays)) throw invalidInput('maxAgeDays', `must be a finite number, got ${describe(o.maxAgeDays)}`);
-    if (o.maxAgeDays < 0 || o.maxAgeDays > 36_500) throw invalidInput('maxAgeDays', 'must be between 0 and 36500');
+    if (o.maxAgeDays < 0 || o.maxAgeDays > MAX_MAX_AGE_DAYS) throw invalidInput('maxAgeDays', `must be between 0 and ${MAX_MAX_AGE_DAYS}`);
     maxAgeDays = o.maxAgeDays;
   }
   const out: ValidCleanup = {
@@ -426,7 +267,7 @@ export function bytes(value: unknown, field: string): Uint8Array {
   return value;
 }
 
-/** Validates a full metadata record (bulk import of sessions, e.g. from the seed's store). */
+/** Validates a full metadata record (bulk import of sessions from another store). */
 export function sessionMetadata(value: unknown, field: string): SessionMetadata {
   const o = requireObject(value, field);
   const f = (k: string) => `${field}.${k}`;

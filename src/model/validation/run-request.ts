@@ -3,9 +3,9 @@
  * rules that tie fields to the mode. Every error names the field.
  */
 import { z } from 'zod';
-import { invalidInput } from '../errors.js';
+import { invalidInput } from '../failures.js';
 import { UUID_RE } from '../formats.js';
-import { CLAUDE_MODES, PERMISSION_MODES, type RunRequest } from './types.js';
+import { CLAUDE_MODES, PERMISSION_MODES, type RunRequest } from '../run.js';
 
 const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 

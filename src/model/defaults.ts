@@ -1,0 +1,29 @@
+/** Defaults and limits, each stated once. Pure module. */
+
+/** The task queue of workers and clients. */
+export const DEFAULT_TASK_QUEUE = 'claude-temporal';
+
+/** The id of the cleanup Schedule. */
+export const CLEANUP_SCHEDULE_ID = 'claude-temporal-cleanup';
+
+/** When the cleanup Schedule runs, in UTC: daily at 03:00. */
+export const DEFAULT_CLEANUP_CRON = '0 3 * * *';
+
+/** Cleanup deletes sessions not updated for this many days. */
+export const DEFAULT_MAX_AGE_DAYS = 30;
+
+/** The largest `maxAgeDays` cleanup accepts (a hundred years). */
+export const MAX_MAX_AGE_DAYS = 36_500;
+
+/** Page sizes of lists and searches. */
+export const DEFAULT_LIMIT = 50;
+export const MAX_LIMIT = 1000;
+
+/** Tags: safe in queries, URLs and file names, and few enough to index. */
+export const MAX_TAG_LENGTH = 128;
+export const MAX_TAGS = 100;
+
+export const MAX_RUN_ID_LENGTH = 256;
+export const MAX_DESCRIPTION_LENGTH = 10_000;
+export const MAX_NAME_LENGTH = 512;
+export const MAX_SCOPE_LENGTH = 4096;

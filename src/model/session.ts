@@ -1,0 +1,227 @@
+/** Sessions, messages, the run ledger, search and cost reports: what the store keeps and answers. Types only. */
+import { type FailureType } from './failures.js';
+import { type ClaudeMode, type ModelUsage, type RunStatus } from './run.js';
+
+export const SESSION_STATUSES = ['active', 'completed', 'failed'] as const;
+export type SessionStatus = (typeof SESSION_STATUSES)[number];
+
+/** Which pipeline, workflow and step produced a session or a run. */
+export interface Origin {
+  pipeline?: string;
+  workflowId?: string;
+  step?: string;
+}
+
+export interface Lineage {
+  /** The session this one was forked from; null for a root. */
+  parentSessionId: string | null;
+  /** How many of the parent's messages existed when it was forked. */
+  forkedAtMessage: number | null;
+  /** The root of the lineage (itself for a root). */
+  rootSessionId: string;
+}
+
+export interface SessionMetadata {
+  sessionId: string;
+  createdAt: Date;
+  updatedAt: Date;
+  /** Stored messages (all runs). */
+  messageCount: number;
+  /** Assistant messages (what `countTurns` counts). */
+  turnCount: number;
+  /** Latest model last. */
+  models: string[];
+  model: string | null;
+  tags: string[];
+  description: string | null;
+  summary: string | null;
+  status: SessionStatus;
+  /** The working directory the session ran in: the scope of `continue`. */
+  scope: string | null;
+  lineage: Lineage;
+  origin: Origin;
+  /** This session's own spend: the sum of its runs (never a fork parent's). */
+  totalCostUsd: number;
+  /** The lineage figure the CLI reports for its latest run (`total_cost_usd`). */
+  lineageCostUsd: number;
+  runCount: number;
+}
+
+/** One stored message: the CLI's line, kept byte-identical. */
+export interface StoredMessage {
+  sessionId: string;
+  runId: string;
+  seq: number;
+  type: string;
+  subtype: string | null;
+  /** The exact JSON line the CLI printed. */
+  raw: string;
+}
+
+/** One message to append: its position in the run and its exact JSON line. */
+export interface MessageInput {
+  seq: number;
+  raw: string;
+}
+
+/** One `claude` run in the ledger; `runId` is its key, so writing it twice changes nothing. */
+export interface RunLedgerEntry {
+  runId: string;
+  sessionId: string;
+  mode: ClaudeMode;
+  /** sha256 of the prompt, hex. */
+  promptDigest: string;
+  status: RunStatus | 'running';
+  failureType: FailureType | null;
+  subtype: string | null;
+  /** This run's spend. */
+  costUsd: number;
+  /** The CLI's lineage figure at the end of this run. */
+  cumulativeCostUsd: number;
+  usageByModel: Record<string, ModelUsage>;
+  numTurns: number;
+  messageCount: number;
+  exitCode: number | null;
+  startedAt: Date;
+  finishedAt: Date | null;
+  durationMs: number;
+  /** The step this run belongs to (stable over retries): workflowId/step index. */
+  stepKey: string | null;
+  attempt: number;
+  /** Denormalised for reports: UTC `YYYY-MM-DD` and `YYYY-MM` of `startedAt`. */
+  day: string;
+  month: string;
+  tags: string[];
+  model: string | null;
+  pipeline: string | null;
+  workflowId: string | null;
+  /** First assistant text of the run, 200 characters (a completed step's recorded outcome). */
+  summary?: string | null;
+  /** The CLI's final text, 2,000 characters. */
+  resultText?: string | null;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Pass back to get the next page; null at the end. */
+  nextCursor: string | null;
+}
+
+export interface ListOptions {
+  /** Page size; default 50, at most 1000. */
+  limit?: number;
+  cursor?: string | null;
+}
+
+export interface SearchQuery extends ListOptions {
+  /** Sessions with any of these tags. */
+  tags?: string[];
+  /** Sessions with all of these tags. */
+  allTags?: string[];
+  /** createdAt >= after. */
+  after?: Date;
+  /** createdAt <= before. */
+  before?: Date;
+  updatedAfter?: Date;
+  updatedBefore?: Date;
+  /** totalCostUsd >= minCost. */
+  minCost?: number;
+  /** totalCostUsd <= maxCost. */
+  maxCost?: number;
+  /** Sessions whose models include this one. */
+  model?: string;
+  status?: SessionStatus;
+  scope?: string;
+}
+
+export interface SaveSessionOptions {
+  tags?: string[];
+  description?: string;
+}
+
+export interface LoadedSession {
+  metadata: SessionMetadata;
+  /** The messages in arrival order, streamed from the database. */
+  messages(): AsyncIterable<StoredMessage>;
+}
+
+export type LoadResult = { found: true; session: LoadedSession } | { found: false; sessionId: string };
+
+export interface CleanupOptions {
+  /** Delete sessions not updated for this many days; default 30. */
+  maxAgeDays?: number;
+  /** Never delete sessions carrying any of these tags; default none. */
+  keepTags?: string[];
+  /** Report what would be deleted, delete nothing; default false. */
+  dryRun?: boolean;
+  /** Sessions deleted per batch; default 100. */
+  batchSize?: number;
+  /** Called after each batch (the cleanup activity heartbeats here). */
+  onBatch?: (progress: { deleted: number; sessionIds: string[] }) => void | Promise<void>;
+}
+
+export interface CleanupResult {
+  deletedCount: number;
+  sessionIds: string[];
+  dryRun: boolean;
+}
+
+export interface LineageNode {
+  sessionId: string;
+  createdAt: Date;
+  totalCostUsd: number;
+  description: string | null;
+  forkedAtMessage: number | null;
+  children: LineageNode[];
+}
+
+export interface LineageResult {
+  /** From the root down to the parent of the session asked for. */
+  ancestors: SessionMetadata[];
+  /** The session asked for and its forks, as a tree. */
+  tree: LineageNode;
+}
+
+export const COST_DIMENSIONS = ['total', 'tag', 'model', 'day', 'month', 'pipeline'] as const;
+export type CostDimension = (typeof COST_DIMENSIONS)[number];
+
+export interface CostReportQuery {
+  by: CostDimension;
+  /** Runs started on or after this instant. */
+  since?: Date;
+  /** Runs started before this instant. */
+  until?: Date;
+  /** Only runs of sessions with any of these tags. */
+  tags?: string[];
+}
+
+export interface CostRow {
+  /** The group's key (tag, model id, `YYYY-MM-DD`, `YYYY-MM`, pipeline name, or `total`). */
+  key: string;
+  costUsd: number;
+  runs: number;
+  sessions: number;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadInputTokens: number;
+  cacheCreationInputTokens: number;
+}
+
+export interface CostReport {
+  by: CostDimension;
+  rows: CostRow[];
+  total: CostRow;
+}
+
+/** Fields a run writes into its session's metadata (everything else is derived). */
+export interface SessionUpsert {
+  sessionId: string;
+  tags?: string[];
+  description?: string | null;
+  scope?: string | null;
+  origin?: Origin;
+  /** For a fork: its parent and the point it was forked from. */
+  parentSessionId?: string | null;
+  forkedAtMessage?: number | null;
+  status?: SessionStatus;
+}
