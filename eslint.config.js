@@ -40,12 +40,6 @@ function layerPattern(folder, { allowTypeImports = [], alsoAllowed = [] } = {}) 
   ];
 }
 
-/**
- * CLI files that still start workflows or reach Temporal themselves; the CLI split moves this
- * into the client and empties the list.
- */
-const CLI_TEMPORAL_EXCEPTIONS = ['src/cli/sessions.ts', 'src/cli/connect.ts'];
-
 const noNodeBuiltins = (why) => nodeBuiltins.map((name) => ({ name, message: why }));
 
 export default tseslint.config(
@@ -104,17 +98,12 @@ export default tseslint.config(
   {
     // The CLI reaches Temporal through the client only.
     files: ['src/cli/**/*.ts'],
-    ignores: CLI_TEMPORAL_EXCEPTIONS,
     rules: {
       'no-restricted-imports': [
         'error',
         { patterns: [...layerPattern('cli'), { group: ['@temporalio/client'], message: 'The CLI reaches Temporal through the client' }] },
       ],
     },
-  },
-  {
-    files: CLI_TEMPORAL_EXCEPTIONS,
-    rules: { 'no-restricted-imports': ['error', { patterns: layerPattern('cli', { alsoAllowed: ['workflows'] }) }] },
   },
   {
     files: ['eslint.config.js', 'vitest.config.ts'],

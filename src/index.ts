@@ -2,7 +2,7 @@
 export * from './model/failures.js';
 export { CLEANUP_SCHEDULE_ID, DEFAULT_TASK_QUEUE } from './model/defaults.js';
 export { createClient } from './client/index.js';
-export type { ClaudeTemporalClient, ClientOptions, ConversationHandle, PipelineRun, SessionRunResult, StepCallOptions } from './client/index.js';
+export type { CleanupScheduleOptions, CleanupScheduleStatus, ClaudeTemporalClient, ClientOptions, ConversationHandle, PipelineRun, SessionRunResult, StartOptions, StepCallOptions, StepLiveStatus } from './client/index.js';
 export { validatePipelineInput, pipelineJsonSchema } from './model/validation/pipeline.js';
 export { createActivities, type Activities, type ActivityDeps } from './activities/index.js';
 export { createClaudeRuntime } from './activities/claude-runtime.js';

@@ -1,16 +1,13 @@
 /**
  * Configuration of the CLI: flags over environment over a config file, and
- * the embedded local stack (`stack up`) when no server is configured. The
- * state file of the local stack lives here too.
+ * the embedded local stack (`stack up`, its state file in `stack/state.ts`)
+ * when no server is configured.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { LOCAL_DIR } from '../paths.js';
-// `import type` (erased): reading the config must not load the stack and the Temporal client.
-import type { StackInfo } from '../stack/stack.js';
-import { CliError, EXIT, unavailable, usageError } from './errors.js';
+import { readStackState, stackRunning, type StackState } from '../stack/state.js';
+import { CliError, EXIT, unavailable, usageError } from './exit-codes.js';
 
 /** Keys of the config file, each the camelCase of its environment variable. */
 export const CONFIG_KEYS = {
@@ -33,60 +30,6 @@ export interface ResolvedConfig {
   file: string | null;
   /** The local stack the addresses came from, when they did. */
   stack: StackState | null;
-}
-
-/** Where `stack up` keeps its data and state: `$CLAUDE_TEMPORAL_HOME`, else `.local/stack` of the project. */
-export function stackHome(env: NodeJS.ProcessEnv): string {
-  return path.resolve(env.CLAUDE_TEMPORAL_HOME || path.join(LOCAL_DIR, 'stack'));
-}
-
-export interface StackState extends Omit<StackInfo, 'pids'> {
-  pids: Record<string, number>;
-  startedAt: string;
-  stateFile: string;
-}
-
-export const stateFileOf = (env: NodeJS.ProcessEnv) => path.join(stackHome(env), 'state.json');
-
-export async function readStackState(env: NodeJS.ProcessEnv): Promise<StackState | null> {
-  const file = stateFileOf(env);
-  try {
-    const state = JSON.parse(await readFile(file, 'utf8')) as StackState;
-    return { ...state, stateFile: file };
-  } catch {
-    return null;
-  }
-}
-
-export async function writeStackState(env: NodeJS.ProcessEnv, info: StackInfo): Promise<StackState> {
-  const file = stateFileOf(env);
-  await mkdir(path.dirname(file), { recursive: true });
-  const { temporalAddress, temporalNamespace, temporalUiUrl, mongoUri, externalMongo, stubUrl, dataDir, pids } = info;
-  const state: StackState = { temporalAddress, temporalNamespace, temporalUiUrl, mongoUri, externalMongo, stubUrl, dataDir, pids, startedAt: new Date().toISOString(), stateFile: file };
-  await writeFile(file, JSON.stringify(state, null, 2) + '\n');
-  return state;
-}
-
-export async function removeStackState(env: NodeJS.ProcessEnv): Promise<void> {
-  await rm(stateFileOf(env), { force: true });
-}
-
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as { code?: string }).code === 'EPERM';
-  }
-}
-
-/** Which services of a state file still run. */
-export function stackLiveness(state: StackState): Record<string, boolean> {
-  return Object.fromEntries(Object.entries(state.pids).map(([name, pid]) => [name, pidAlive(pid)]));
-}
-
-export function stackRunning(state: StackState | null): boolean {
-  return state !== null && Object.values(stackLiveness(state)).every(Boolean) && Object.keys(state.pids).length > 0;
 }
 
 function readConfigFile(file: string, explicit: boolean): ConfigValues {

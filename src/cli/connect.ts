@@ -2,26 +2,21 @@
  * Connections the commands open: a Temporal client and the session store,
  * both failing fast (exit 4) when their server does not answer.
  */
-import { Client, Connection } from '@temporalio/client';
 import { createClient, type ClaudeTemporalClient } from '../client/index.js';
 import { createMongoStore, type MongoSessionStore } from '../store/mongo-store.js';
 import { type ResolvedConfig, DEFAULT_MONGO_DB, requireValue } from './config.js';
-import { unavailable } from './errors.js';
+import { unavailable } from './exit-codes.js';
 
 /** How long a command waits for a server before it gives up with exit 4. */
 export const CONNECT_TIMEOUT_MS = 3_000;
 
 export async function connectTemporal(config: ResolvedConfig): Promise<ClaudeTemporalClient> {
   const address = requireValue(config.values.temporalAddress, 'Temporal address');
-  let connection: Connection;
   try {
-    connection = await Connection.connect({ address, connectTimeout: CONNECT_TIMEOUT_MS });
+    return await createClient({ address, namespace: config.values.temporalNamespace ?? 'default', taskQueue: config.values.taskQueue, connectTimeoutMs: CONNECT_TIMEOUT_MS });
   } catch (err) {
     throw unavailable(`Temporal server unavailable at ${address}: ${(err as Error).message}`, err);
   }
-  const client = new Client({ connection, namespace: config.values.temporalNamespace ?? 'default' });
-  const claude = await createClient({ client, taskQueue: config.values.taskQueue });
-  return { ...claude, close: async () => await connection.close() };
 }
 
 /** The store, with its connection checked (a ping), so later calls do not hang. */

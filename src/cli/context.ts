@@ -2,6 +2,7 @@
  * What every command gets: its output streams, the resolved configuration and
  * lazily opened connections, closed once the command is done.
  */
+import { type Command } from 'commander';
 // `import type` (erased): the client and the driver load only when a command connects.
 import type { ClaudeTemporalClient } from '../client/index.js';
 import type { MongoSessionStore } from '../store/mongo-store.js';
@@ -22,6 +23,12 @@ export interface Context {
   store(): Promise<MongoSessionStore>;
   close(): Promise<void>;
 }
+
+/** Wraps a command's handler: it gets the context and commander's arguments, and resolves to the exit code. */
+export type Action = <A extends unknown[]>(fn: (ctx: Context, ...args: A) => Promise<number>) => (...args: unknown[]) => Promise<void>;
+
+/** A command file's entry: declares its commands and their flags on the program. */
+export type RegisterCommands = (program: Command, action: Action) => void;
 
 export function createContext(flags: GlobalFlags, streams: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream; env: NodeJS.ProcessEnv }): Context {
   const io: Io = { ...streams, json: Boolean(flags.json) };

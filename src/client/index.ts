@@ -1,21 +1,10 @@
 /**
- * The typed client: durable counterparts of the seed's `query`, `continue`,
- * `resume` and `fork`, plus pipelines, the fork fan-out, conversations and
- * the cleanup schedule.
+ * The typed client: durable `query`, `continue`, `resume` and `fork`, plus
+ * pipelines with live progress, the fork fan-out, conversations and the
+ * cleanup of old sessions (now, or on a Schedule).
  */
 import { randomUUID } from 'node:crypto';
-import {
-  Client,
-  Connection,
-  ScheduleAlreadyRunning,
-  ScheduleOverlapPolicy,
-  WithStartWorkflowOperation,
-  type WorkflowHandle,
-} from '@temporalio/client';
-import { defaultPayloadConverter } from '@temporalio/common';
-import { type StepHeartbeat } from '../model/workflow.js';
-import { CLEANUP_SCHEDULE_ID, DEFAULT_CLEANUP_CRON, DEFAULT_TASK_QUEUE } from '../model/defaults.js';
-import { type ClaudeOptions, type RunStatus } from '../model/run.js';
+import { Client, Connection, WithStartWorkflowOperation } from '@temporalio/client';
 import {
   closeConversationSignal,
   conversationSendUpdate,
@@ -24,108 +13,35 @@ import {
   progressQuery,
   TAGS_SEARCH_ATTRIBUTE,
 } from '../workflows/definitions.js';
-import { cleanupSessions, conversation, exploreAlternatives, sessionPipeline } from '../workflows/index.js';
+import { conversation, exploreAlternatives, sessionPipeline } from '../workflows/index.js';
+import { type CleanupInput, type ConversationInput, type ExploreInput, type ExploreResult, type PipelineInput, type PipelineResult } from '../model/workflow.js';
+import { describeCleanupSchedule, ensureCleanupSchedule, runCleanup } from './cleanup.js';
+import { DEFAULT_TASK_QUEUE } from '../model/defaults.js';
+import { runningStep } from './live.js';
 import {
-  type CleanupInput,
-  type ConversationInput,
-  type ConversationReply,
-  type ConversationState,
-  type ExploreInput,
-  type ExploreResult,
-  type PipelineInput,
-  type PipelineProgress,
-  type PipelineResult,
-  type StepActivityTuning,
-} from '../model/workflow.js';
+  type CleanupScheduleOptions,
+  type ClientOptions,
+  type ConversationHandle,
+  type PipelineRun,
+  type SessionRunResult,
+  type StartOptions,
+  type StepCallOptions,
+} from './types.js';
 import { validatePipelineInput } from '../model/validation/pipeline.js';
 
-
-export interface ClientOptions {
-  /** An existing Temporal client; default: one connected to `address`. */
-  client?: Client;
-  /** Temporal frontend; default `TEMPORAL_ADDRESS` or `127.0.0.1:7233`. */
-  address?: string;
-  /** Default `TEMPORAL_NAMESPACE` or `default`. */
-  namespace?: string;
-  /** Default `TASK_QUEUE` or `claude-temporal`. */
-  taskQueue?: string;
-  /** Set the ClaudeTags/ClaudePipeline search attributes (must be registered); default true. */
-  searchAttributes?: boolean;
-}
-
-/** Options of a single-step call (`query`, `continue`, `resume`, `fork`). */
-export interface StepCallOptions extends ClaudeOptions {
-  tags?: string[];
-  description?: string;
-  /** Working directory and scope of `continue`; default: the worker's. */
-  scope?: string;
-  /** Workflow id; default `<mode>-<uuid>`. */
-  workflowId?: string;
-  tuning?: StepActivityTuning;
-}
-
-export interface SessionRunResult {
-  workflowId: string;
-  sessionId: string;
-  status: RunStatus;
-  costUsd: number;
-  numTurns: number;
-  summary: string | null;
-}
-
-export interface StartOptions {
-  /** Workflow id; default `pipeline-<uuid>`. */
-  workflowId?: string;
-}
-
-/** What the running step's heartbeat says: messages stored and spend so far (estimated until the run ends). */
-export interface StepLiveStatus {
-  messages: number;
-  spendUsd: number;
-  attempt: number;
-}
-
-export interface PipelineRun {
-  workflowId: string;
-  handle: WorkflowHandle<typeof sessionPipeline>;
-  progress(): Promise<PipelineProgress>;
-  /** Progress plus the running step's last heartbeat (null between steps). */
-  liveProgress(): Promise<PipelineProgress & { running: StepLiveStatus | null }>;
-  result(): Promise<PipelineResult>;
-  cancel(): Promise<void>;
-}
-
-export interface ConversationHandle {
-  workflowId: string;
-  send(prompt: string): Promise<ConversationReply>;
-  state(): Promise<ConversationState>;
-  close(): Promise<void>;
-}
-
-export interface CleanupScheduleOptions extends CleanupInput {
-  /** Cron expression (UTC); default daily at 03:00. */
-  cron?: string;
-  scheduleId?: string;
-}
+export type * from './types.js';
 
 export type ClaudeTemporalClient = Awaited<ReturnType<typeof createClient>>;
-
-/** The running step activity's heartbeat, read from the workflow's pending activities. */
-async function runningStep(handle: WorkflowHandle): Promise<StepLiveStatus | null> {
-  const { raw } = await handle.describe();
-  const pending = raw.pendingActivities?.find((a) => a.activityType?.name === 'runStep');
-  const payload = pending?.heartbeatDetails?.payloads?.[0];
-  if (!pending || !payload) return null;
-  const hb = defaultPayloadConverter.fromPayload<Partial<StepHeartbeat>>(payload);
-  return { messages: hb.messages ?? 0, spendUsd: hb.spendUsd ?? 0, attempt: pending.attempt ?? 1 };
-}
 
 export async function createClient(options: ClientOptions = {}) {
   const ownsConnection = !options.client;
   const client =
     options.client ??
     new Client({
-      connection: await Connection.connect({ address: options.address ?? process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233' }),
+      connection: await Connection.connect({
+        address: options.address ?? process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
+        ...(options.connectTimeoutMs !== undefined ? { connectTimeout: options.connectTimeoutMs } : {}),
+      }),
       namespace: options.namespace ?? process.env.TEMPORAL_NAMESPACE ?? 'default',
     });
   const taskQueue = options.taskQueue ?? process.env.TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
@@ -234,22 +150,11 @@ export async function createClient(options: ClientOptions = {}) {
     },
 
     /** Create or update the cleanup Schedule (one per namespace); overlapping runs are skipped. */
-    async ensureCleanupSchedule(opts: CleanupScheduleOptions = {}) {
-      const scheduleId = opts.scheduleId ?? CLEANUP_SCHEDULE_ID;
-      const cron = opts.cron ?? DEFAULT_CLEANUP_CRON;
-      const args: [CleanupInput] = [{ maxAgeDays: opts.maxAgeDays ?? 30, keepTags: opts.keepTags ?? [], dryRun: opts.dryRun ?? false }];
-      const spec = { cronExpressions: [cron] };
-      const action = { type: 'startWorkflow' as const, workflowType: cleanupSessions, taskQueue, args, workflowId: `${scheduleId}-run` };
-      const policies = { overlap: ScheduleOverlapPolicy.SKIP };
-      try {
-        await client.schedule.create({ scheduleId, spec, action, policies });
-        return { scheduleId, created: true };
-      } catch (err) {
-        if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-        await client.schedule.getHandle(scheduleId).update((prev) => ({ ...prev, spec, action, policies: { ...prev.policies, ...policies } }));
-        return { scheduleId, created: false };
-      }
-    },
+    ensureCleanupSchedule: (opts: CleanupScheduleOptions = {}) => ensureCleanupSchedule(client, taskQueue, opts),
+    /** The cleanup Schedule's spec, next runs and recent actions; default id `CLEANUP_SCHEDULE_ID`. */
+    describeCleanupSchedule: (scheduleId?: string) => describeCleanupSchedule(client, scheduleId),
+    /** Clean up now as a workflow on a worker of the task queue; default id `cleanup-<uuid>`. */
+    runCleanup: (input: CleanupInput, opts: StartOptions = {}) => runCleanup(client, taskQueue, input, opts),
 
     async close() {
       if (ownsConnection) await client.connection.close();

@@ -17,7 +17,7 @@ import { roundUsd } from '../model/formats.js';
 import { type ConversationCarry, type ConversationInput, type ConversationReply, type ConversationState } from '../model/workflow.js';
 
 /**
- * The seed's conversation manager: one long-lived workflow per key (a user
+ * The conversation manager: one long-lived workflow per key (a user
  * id). Each `send` update runs one step in the key's session, in arrival
  * order, and returns the reply. It waits for days without holding a worker
  * slot and continues-as-new when history grows, keeping its session.

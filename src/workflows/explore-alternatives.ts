@@ -5,7 +5,7 @@ import { failureTypeOf, messageOf } from './failures.js';
 import { type BranchResult, type ExploreInput, type ExploreResult } from '../model/workflow.js';
 
 /**
- * The seed's fork fan-out: one session, N prompts, each forked into its own
+ * The fork fan-out: one session, N prompts, each forked into its own
  * new session in parallel (at most `concurrency` at once). A failing branch is
  * reported and does not fail the others; the base session is never changed.
  */

@@ -20,7 +20,7 @@ import { type PipelineInput, type PipelineProgress, type PipelineResult, type Pi
 
 /**
  * Ordered session steps (query, continue, resume, fork) as one durable
- * pipeline: the seed's multi-step workflows. Each step runs as one activity;
+ * pipeline, for multi-step work. Each step runs as one activity;
  * the workflow keeps only ids, counts and costs.
  */
 export async function sessionPipeline(input: PipelineInput): Promise<PipelineResult> {

@@ -5,7 +5,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
-import { renderPipelineReference, renderSchemaFile, REFERENCE_FILE, SCHEMA_FILE } from '../../src/cli/gen-docs.js';
+import { renderPipelineReference, renderSchemaFile, REFERENCE_FILE, SCHEMA_FILE } from '../../scripts/gen-docs.js';
 import { readFile } from 'node:fs/promises';
 import { cli, cliFixture, parseJson } from './helpers.js';
 

@@ -3,12 +3,22 @@
  * remembered in a state file (addresses and pids) under the stack home.
  */
 import path from 'node:path';
-import { signalGroup } from '../stack/service.js';
-import { startStack } from '../stack/stack.js';
-import { pidAlive, readStackState, removeStackState, stackHome, stackLiveness, stackRunning, type StackState, writeStackState } from './config.js';
-import { type Context } from './context.js';
-import { EXIT } from './errors.js';
-import { colorEnabled, type Io, palette, printJson } from './output.js';
+import { type Command } from 'commander';
+import { readStackState, removeStackState, stackHome, stackLiveness, stackRunning, type StackState, stopStackProcesses, writeStackState } from '../../stack/state.js';
+import { type Action, type Context } from '../context.js';
+import { EXIT } from '../exit-codes.js';
+import { colorEnabled, type Io, palette, printJson } from '../output.js';
+
+export const registerStackCommands = (program: Command, action: Action): void => {
+  const stack = program.command('stack').description('the embedded local stack: Temporal dev server, MongoDB wire server, Messages API stub');
+  stack
+    .command('up')
+    .description('start it in the background (data in $CLAUDE_TEMPORAL_HOME or .local/stack)')
+    .option('--no-ui', 'no Temporal Web UI')
+    .action(action(stackUp));
+  stack.command('down').description('stop it (data is kept)').action(action(stackDown));
+  stack.command('status').description('addresses and processes').action(action(stackStatus));
+};
 
 function printState(io: Io, state: StackState, heading: string): void {
   if (io.json) return;
@@ -25,7 +35,7 @@ function printState(io: Io, state: StackState, heading: string): void {
   w('state file', state.stateFile);
 }
 
-export async function stackUp(ctx: Context, flags: { ui?: boolean }): Promise<number> {
+async function stackUp(ctx: Context, flags: { ui?: boolean }): Promise<number> {
   const { io } = ctx;
   const existing = await readStackState(io.env);
   if (existing && stackRunning(existing)) {
@@ -33,9 +43,10 @@ export async function stackUp(ctx: Context, flags: { ui?: boolean }): Promise<nu
     else printState(io, existing, 'the local stack is already running');
     return EXIT.ok;
   }
-  if (existing) await stopPids(existing);
+  if (existing) await stopStackProcesses(existing);
   const home = stackHome(io.env);
   if (!io.json) io.stderr.write(`starting the local stack in ${home} ...\n`);
+  const { startStack } = await import('../../stack/stack.js');
   const stack = await startStack({ dataDir: path.join(home, 'data'), ui: flags.ui !== false, detached: true, stub: true });
   const state = await writeStackState(io.env, stack);
   if (io.json) printJson(io, { ...state, running: true, started: true });
@@ -43,20 +54,7 @@ export async function stackUp(ctx: Context, flags: { ui?: boolean }): Promise<nu
   return EXIT.ok;
 }
 
-async function stopPids(state: StackState): Promise<Record<string, number>> {
-  const stopped: Record<string, number> = {};
-  const alive = Object.entries(state.pids).filter(([, pid]) => pidAlive(pid));
-  for (const [, pid] of alive) signalGroup(pid, 'SIGTERM');
-  const deadline = Date.now() + 10_000;
-  while (alive.some(([, pid]) => pidAlive(pid)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  for (const [name, pid] of alive) {
-    if (pidAlive(pid)) signalGroup(pid, 'SIGKILL');
-    stopped[name] = pid;
-  }
-  return stopped;
-}
-
-export async function stackDown(ctx: Context): Promise<number> {
+async function stackDown(ctx: Context): Promise<number> {
   const { io } = ctx;
   const state = await readStackState(io.env);
   if (!state) {
@@ -64,14 +62,14 @@ export async function stackDown(ctx: Context): Promise<number> {
     else io.stdout.write('no local stack is running\n');
     return EXIT.ok;
   }
-  const stopped = await stopPids(state);
+  const stopped = await stopStackProcesses(state);
   await removeStackState(io.env);
   if (io.json) printJson(io, { running: false, stopped, dataDir: state.dataDir });
   else io.stdout.write(`stopped the local stack (${Object.entries(stopped).map(([n, pid]) => `${n} ${pid}`).join(', ') || 'nothing was running'}); data kept in ${state.dataDir}\n`);
   return EXIT.ok;
 }
 
-export async function stackStatus(ctx: Context): Promise<number> {
+async function stackStatus(ctx: Context): Promise<number> {
   const { io } = ctx;
   const state = await readStackState(io.env);
   const running = stackRunning(state);

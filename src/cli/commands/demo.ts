@@ -1,23 +1,33 @@
 /**
- * `demo`: the seed's stories end to end on a throwaway local stack, with an
- * in-process worker running the real `claude` CLI against the Messages API
- * stub (or the real API when ANTHROPIC_API_KEY is set and `--stub` is not).
+ * `demo`: six stories end to end on a throwaway local stack (a documentation
+ * pipeline, a fork fan-out, a conversation, search by tag, a cost report and
+ * a cleanup dry run), with an in-process worker running the real `claude` CLI
+ * against the Messages API stub (or the real API when ANTHROPIC_API_KEY is
+ * set and `--stub` is not).
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { createClient } from '../client/index.js';
-import { startStack, type Stack } from '../stack/stack.js';
-import { createMongoStore } from '../store/mongo-store.js';
-import { workerConfigFromEnv } from '../worker/config.js';
-import { createClaudeTemporalWorker } from '../worker/worker.js';
-import { type PipelineInput } from '../model/workflow.js';
-import { EXIT } from './errors.js';
-import { colorEnabled, type Io, palette, printJson, table, truncate, usd } from './output.js';
-import { costText, lineageText } from './sessions.js';
-import { watchPipeline } from './run.js';
-import { quietRuntime } from './worker.js';
+import { type Command } from 'commander';
+import type { ClaudeTemporalClient } from '../../client/index.js';
+import { type PipelineInput } from '../../model/workflow.js';
+import type { Stack } from '../../stack/stack.js';
+import { type Action } from '../context.js';
+import { EXIT } from '../exit-codes.js';
+import { table, truncate, usd } from '../format.js';
+import { colorEnabled, type Io, palette, printJson } from '../output.js';
+import { watchPipeline } from '../progress.js';
+import { costText, lineageText } from '../reports.js';
+
+export const registerDemoCommand = (program: Command, action: Action): void => {
+  program
+    .command('demo')
+    .description('a documentation pipeline, a fork fan-out, a conversation, search, costs and cleanup, end to end on a throwaway local stack')
+    .option('--stub', 'use the Messages API stub even when ANTHROPIC_API_KEY is set')
+    .option('--no-ui', 'no Temporal Web UI')
+    .action(action(async (c, flags: DemoFlags) => await demo(c.io, flags)));
+};
 
 const SAMPLE_CODE = `// A small module for the demo to document.
 export function slugify(text) {
@@ -38,7 +48,7 @@ export interface DemoFlags {
   ui?: boolean;
 }
 
-export async function demo(io: Io, flags: DemoFlags): Promise<number> {
+async function demo(io: Io, flags: DemoFlags): Promise<number> {
   const p = palette(colorEnabled(io.stdout, io.env));
   // Story output goes to stdout; with --json it goes to stderr and stdout gets one summary object.
   const out = io.json ? io.stderr : io.stdout;
@@ -47,6 +57,15 @@ export async function demo(io: Io, flags: DemoFlags): Promise<number> {
   const realApi = Boolean(io.env.ANTHROPIC_API_KEY) && !flags.stub;
   const summary: Record<string, unknown> = { mode: realApi ? 'anthropic-api' : 'stub' };
 
+  // The stack, the store and the worker SDK load only here.
+  const [{ createClient }, { startStack }, { createMongoStore }, { workerConfigFromEnv }, { createClaudeTemporalWorker }, { quietRuntime }] = await Promise.all([
+    import('../../client/index.js'),
+    import('../../stack/stack.js'),
+    import('../../store/mongo-store.js'),
+    import('../../worker/config.js'),
+    import('../../worker/worker.js'),
+    import('../../worker/runtime.js'),
+  ]);
   say(p.bold('claude-temporal demo'));
   say('starting the local stack (Temporal dev server, MongoDB wire server, Messages API stub) ...');
   let stack: Stack;
@@ -61,7 +80,7 @@ export async function demo(io: Io, flags: DemoFlags): Promise<number> {
   const link = (id: string) => (stack.temporalUiUrl ? p.dim(`  ${stack.temporalUiUrl}/namespaces/default/workflows/${encodeURIComponent(id)}`) : '');
   let worker: Awaited<ReturnType<typeof createClaudeTemporalWorker>> | undefined;
   let running: Promise<void> | undefined;
-  let client: Awaited<ReturnType<typeof createClient>> | undefined;
+  let client: ClaudeTemporalClient | undefined;
   const store = createMongoStore({ uri: stack.mongoUri, dbName: 'claude_temporal_demo', serverSelectionTimeoutMS: 3_000 });
   try {
     say(`Temporal ${stack.temporalAddress}  MongoDB ${stack.mongoUri}  stub ${stack.stubUrl}`);

@@ -3,13 +3,22 @@
  * environment > config file > the local stack), both servers checked first so
  * an unreachable one fails fast with exit 4.
  */
-import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { workerConfigFromEnv } from '../worker/config.js';
-import { createClaudeTemporalWorker } from '../worker/worker.js';
-import { DEFAULT_MONGO_DB, withLocalStack } from './config.js';
-import { type Context } from './context.js';
-import { EXIT, unavailable } from './errors.js';
-import { printJson } from './output.js';
+import { type Command } from 'commander';
+import { DEFAULT_MONGO_DB, withLocalStack } from '../config.js';
+import { type Action, type Context } from '../context.js';
+import { EXIT, unavailable } from '../exit-codes.js';
+import { printJson } from '../output.js';
+
+export const registerWorkerCommand = (program: Command, action: Action): void => {
+  program
+    .command('worker')
+    .description('run a worker: executes the workflows and claude runs of the task queue until SIGINT/SIGTERM')
+    .option('--max-concurrent-steps <n>', 'claude processes at once (env MAX_CONCURRENT_STEPS, default 2)')
+    .option('--work-dir <dir>', 'default working directory of sessions (env CLAUDE_TEMPORAL_WORK_DIR)')
+    .option('--shutdown-grace-ms <ms>', 'on shutdown, let running steps finish this long (env SHUTDOWN_GRACE_MS)')
+    .option('--stub', 'point claude at the local stack\'s Messages API stub (no API key needed)')
+    .action(action(runWorker));
+};
 
 export interface WorkerFlags {
   maxConcurrentSteps?: string;
@@ -18,11 +27,17 @@ export interface WorkerFlags {
   stub?: boolean;
 }
 
-export async function runWorker(ctx: Context, flags: WorkerFlags): Promise<number> {
+async function runWorker(ctx: Context, flags: WorkerFlags): Promise<number> {
   const { io } = ctx;
   // Fail fast on a missing or unreachable server before the worker bundles its workflows.
   await ctx.temporal();
   const store = await ctx.store();
+  // The worker SDK loads only here: other commands stay light.
+  const [{ workerConfigFromEnv }, { createClaudeTemporalWorker }, { quietRuntime }] = await Promise.all([
+    import('../../worker/config.js'),
+    import('../../worker/worker.js'),
+    import('../../worker/runtime.js'),
+  ]);
   const values = ctx.config.values;
   const env: NodeJS.ProcessEnv = {
     ...io.env,
@@ -59,14 +74,4 @@ export async function runWorker(ctx: Context, flags: WorkerFlags): Promise<numbe
   await worker.run();
   if (!io.json) io.stderr.write('worker stopped\n');
   return EXIT.ok;
-}
-
-/** The SDK logs the workflow bundle build at INFO; keep WARN and above unless LOG_LEVEL says otherwise. */
-export function quietRuntime(env: NodeJS.ProcessEnv): void {
-  const level = (env.LOG_LEVEL?.toUpperCase() ?? 'WARN') as 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
-  try {
-    Runtime.install({ logger: new DefaultLogger(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'].includes(level) ? level : 'WARN') });
-  } catch {
-    // Already installed (a second worker in this process): keep it.
-  }
 }

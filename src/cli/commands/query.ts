@@ -1,0 +1,217 @@
+/**
+ * `query`, `continue`, `resume` and `fork`: one-step pipelines watched live,
+ * and the fork fan-out (`fork` with several prompts).
+ */
+import { randomUUID } from 'node:crypto';
+import { type Command, Option } from 'commander';
+import type { ClaudeTemporalClient } from '../../client/index.js';
+import { type ExploreInput, type ExploreResult, type PipelineInput, type StepReport } from '../../model/workflow.js';
+import { PERMISSION_MODES, type ClaudeMode, type ClaudeOptions, type PermissionMode } from '../../model/run.js';
+import { type Action, type Context } from '../context.js';
+import { EXIT, usageError } from '../exit-codes.js';
+import { addCwdFlag, collect, cwdFlag, positiveInt, positiveNumber, sessionIdArg, tagsArg } from '../flags.js';
+import { elapsed, truncate, usd } from '../format.js';
+import { colorEnabled, type Io, palette, printJson } from '../output.js';
+import { statusLine, type WatchOutcome, watchPipeline, workflowLine } from '../progress.js';
+
+/** Flags shared by `query`, `continue`, `resume` and `fork`. */
+export interface StepFlags {
+  model?: string;
+  maxTurns?: string;
+  allowedTools?: string;
+  permissionMode?: string;
+  appendSystemPrompt?: string;
+  budgetUsd?: string;
+  tag?: string[];
+  description?: string;
+  cwd?: string;
+  /** Hidden alias of `cwd`. */
+  scope?: string;
+  workflowId?: string;
+}
+
+function addStepFlags(cmd: Command): Command {
+  cmd
+    .option('--model <model>', 'model alias or id')
+    .option('--max-turns <n>', 'stop after this many agentic turns')
+    .option('--allowed-tools <list>', 'tools allowed without asking, comma-separated')
+    .addOption(new Option('--permission-mode <mode>', 'permission mode').choices(PERMISSION_MODES))
+    .option('--append-system-prompt <text>', 'text appended to the system prompt')
+    .option('--budget-usd <usd>', 'stop the run once it has spent this much (maxBudgetUsd)')
+    .option('--tag <tag>', 'tag the session (repeatable)', collect)
+    .option('--description <text>', 'session description');
+  return addCwdFlag(cmd, 'working directory of the run and scope of continue (default: the worker\'s)').option('--workflow-id <id>', 'workflow id (default <mode>-<uuid>)');
+}
+
+export const registerQueryCommands = (program: Command, action: Action): void => {
+  addStepFlags(program.command('query').argument('<prompt>', 'the prompt').description('start a new session')).action(
+    action((c, prompt: string, flags: StepFlags) => stepCommand(c, 'query', prompt, undefined, flags)),
+  );
+  addStepFlags(program.command('continue').argument('[prompt]', 'the prompt (default: continue where you left off)').description('continue the most recent session of the working directory')).action(
+    action((c, prompt: string | undefined, flags: StepFlags) => stepCommand(c, 'continue', prompt, undefined, flags)),
+  );
+  addStepFlags(program.command('resume').argument('<session-id>', 'session to resume').argument('[prompt]', 'the prompt').description('resume a session')).action(
+    action((c, id: string, prompt: string | undefined, flags: StepFlags) => stepCommand(c, 'resume', prompt, sessionIdArg(id), flags)),
+  );
+  addStepFlags(
+    program
+      .command('fork')
+      .argument('<session-id>', 'session to fork')
+      .argument('<prompt...>', 'one prompt: one fork; several: one fork each, run in parallel')
+      .description('fork a session into a new one (several prompts: the explore-alternatives fan-out)')
+      .option('--concurrency <n>', 'forks at once for several prompts (default 3)'),
+  ).action(action(forkCommand));
+};
+
+export function stepOptions(flags: StepFlags): { options: ClaudeOptions; tags: string[]; description?: string; scope?: string } {
+  const options: ClaudeOptions = {};
+  if (flags.model !== undefined) {
+    if (!flags.model.trim()) throw usageError('--model', 'must not be empty');
+    options.model = flags.model;
+  }
+  if (flags.maxTurns !== undefined) options.maxTurns = positiveInt(flags.maxTurns, '--max-turns');
+  if (flags.budgetUsd !== undefined) options.maxBudgetUsd = positiveNumber(flags.budgetUsd, '--budget-usd');
+  if (flags.allowedTools !== undefined) {
+    const tools = flags.allowedTools.split(',').map((t) => t.trim()).filter(Boolean);
+    if (tools.length === 0) throw usageError('--allowed-tools', 'must name at least one tool');
+    options.allowedTools = tools;
+  }
+  if (flags.permissionMode !== undefined) {
+    if (!(PERMISSION_MODES as readonly string[]).includes(flags.permissionMode)) {
+      throw usageError('--permission-mode', `must be one of ${PERMISSION_MODES.join(', ')}`);
+    }
+    options.permissionMode = flags.permissionMode as PermissionMode;
+  }
+  if (flags.appendSystemPrompt !== undefined) options.appendSystemPrompt = flags.appendSystemPrompt;
+  const scope = cwdFlag(flags);
+  return {
+    options,
+    tags: tagsArg(flags.tag),
+    ...(flags.description !== undefined ? { description: flags.description } : {}),
+    ...(scope !== undefined ? { scope } : {}),
+  };
+}
+
+/** The `--json` result of a one-step command. */
+export interface StepCommandResult {
+  workflowId: string;
+  mode: ClaudeMode;
+  sessionId: string | null;
+  status: StepReport['status'];
+  failureType: StepReport['failureType'];
+  costUsd: number;
+  numTurns: number;
+  messageCount: number;
+  summary: string | null;
+  /** Why the run stopped or failed, else null. */
+  error: string | null;
+}
+
+/** A one-step pipeline, as the client's `query`/`resume`/... build it. */
+async function oneStepPipeline(mode: ClaudeMode, prompt: string | undefined, sessionId: string | undefined, flags: StepFlags): Promise<PipelineInput> {
+  const { options, tags, description, scope } = stepOptions(flags);
+  const { validatePipelineInput } = await import('../../model/validation/pipeline.js');
+  return validatePipelineInput({
+    name: mode,
+    steps: [{ mode, ...(prompt !== undefined ? { prompt } : {}), ...(sessionId ? { sessionId } : {}), options }],
+    ...(tags.length ? { tags } : {}),
+    ...(description !== undefined ? { description } : {}),
+    ...(scope !== undefined ? { scope } : {}),
+  });
+}
+
+async function stepCommand(c: Context, mode: ClaudeMode, prompt: string | undefined, sessionId: string | undefined, flags: StepFlags): Promise<number> {
+  // Validate everything before connecting: bad input writes nothing.
+  const input = await oneStepPipeline(mode, prompt, sessionId, flags);
+  const client = await c.temporal();
+  return await runStep(client, c.io, input, c.config.stack?.temporalUiUrl, flags.workflowId);
+}
+
+function stepCommandResult(mode: ClaudeMode, out: WatchOutcome): StepCommandResult {
+  const s = out.progress?.steps[0];
+  return {
+    workflowId: out.workflowId,
+    mode,
+    sessionId: s?.sessionId ?? null,
+    status: s?.status ?? (out.failure ? 'failed' : null),
+    failureType: s?.failureType ?? (out.failure && out.failure.type !== 'WorkflowFailed' ? (out.failure.type as StepReport['failureType']) : null),
+    costUsd: s?.costUsd ?? 0,
+    numTurns: s?.numTurns ?? 0,
+    messageCount: s?.messageCount ?? 0,
+    summary: s?.summary ?? null,
+    error: out.failure?.message ?? out.progress?.stoppedReason ?? null,
+  };
+}
+
+/** Run one step and print it; returns the exit code. */
+async function runStep(client: ClaudeTemporalClient, io: Io, input: PipelineInput, uiUrl?: string | null, workflowId?: string): Promise<number> {
+  const mode = input.steps[0]!.mode;
+  const run = await client.startPipeline(input, { workflowId: workflowId ?? `${mode}-${randomUUID()}` });
+  const out = await watchPipeline(run, io, uiUrl);
+  const result = stepCommandResult(mode, out);
+  const failed = out.failure !== null || result.status !== 'success';
+  if (io.json) printJson(io, result);
+  else {
+    const p = palette(colorEnabled(io.stdout, io.env));
+    io.stdout.write(
+      [
+        `${p.bold('session')}  ${result.sessionId ?? '-'}`,
+        `${p.bold('status')}   ${result.status === 'success' ? p.green('success') : p.red(String(result.status ?? 'failed'))}${result.failureType ? ` (${result.failureType})` : ''}`,
+        `${p.bold('turns')}    ${result.numTurns}   ${p.bold('messages')} ${result.messageCount}   ${p.bold('cost')} ${usd(result.costUsd)}`,
+        `${p.bold('workflow')} ${result.workflowId}`,
+        ...(result.summary ? ['', result.summary] : []),
+      ].join('\n') + '\n',
+    );
+  }
+  if (failed) io.stderr.write(`error: ${result.error ?? `run ended with ${result.status}`}\n`);
+  return failed ? EXIT.failedRun : EXIT.ok;
+}
+
+async function forkCommand(c: Context, id: string, prompts: string[], flags: StepFlags & { concurrency?: string }): Promise<number> {
+  const sessionId = sessionIdArg(id);
+  if (prompts.length === 1) return await stepCommand(c, 'fork', prompts[0], sessionId, flags);
+  const { options, tags, description, scope } = stepOptions(flags);
+  prompts.forEach((pr, i) => {
+    if (!pr.trim()) throw usageError(`prompt[${i}]`, 'must not be empty');
+  });
+  let concurrency: number | undefined;
+  if (flags.concurrency !== undefined) {
+    concurrency = Number(flags.concurrency);
+    if (!Number.isInteger(concurrency) || concurrency < 1) throw usageError('--concurrency', `must be a positive integer, got ${flags.concurrency}`);
+  }
+  const input: ExploreInput = { sessionId, prompts, options, ...(tags.length ? { tags } : {}), ...(description ? { description } : {}), ...(scope ? { scope } : {}), ...(concurrency ? { concurrency } : {}) };
+  const client = await c.temporal();
+  return await exploreAlternatives(client, c.io, input, c.config.stack?.temporalUiUrl);
+}
+
+/** The fork fan-out: one session, several prompts, each its own fork. */
+async function exploreAlternatives(client: ClaudeTemporalClient, io: Io, input: ExploreInput, uiUrl?: string | null): Promise<number> {
+  const workflowId = `explore-${randomUUID()}`;
+  const handle = await client.startExploreAlternatives(input, { workflowId });
+  const status = statusLine(io.stderr, io.env, { quietPlain: io.json });
+  if (!io.json) status.log(workflowLine(workflowId, uiUrl));
+  const started = Date.now();
+  status.update(`forking ${input.prompts.length} branches of ${input.sessionId}`);
+  const timer = setInterval(() => status.update(`forking ${input.prompts.length} branches of ${input.sessionId} · ${elapsed(Date.now() - started)}`, ''), 500);
+  let result: ExploreResult;
+  try {
+    result = await handle.result();
+  } finally {
+    clearInterval(timer);
+    status.stop();
+  }
+  const failed = result.branches.filter((b) => b.status !== 'completed').length;
+  if (io.json) printJson(io, { workflowId, ...result });
+  else {
+    const p = palette(colorEnabled(io.stdout, io.env));
+    io.stdout.write(`${p.bold('parent')}   ${result.parentSessionId}\n${p.bold('workflow')} ${workflowId}\n`);
+    result.branches.forEach((b, i) => {
+      io.stdout.write(`  ${i + 1}. ${b.status === 'completed' ? p.green('✓') : p.red('✗')} ${b.sessionId ?? '-'}  ${usd(b.costUsd)}  ${truncate(b.prompt, 50)}\n`);
+      if (b.summary) io.stdout.write(p.dim(`     ${truncate(b.summary, 100)}\n`));
+      if (b.error) io.stdout.write(p.red(`     ${truncate(b.error, 100)}\n`));
+    });
+    io.stdout.write(`${p.bold('total')}    ${usd(result.totalCostUsd)}\n`);
+  }
+  if (failed) io.stderr.write(`error: ${failed} of ${result.branches.length} branches failed\n`);
+  return failed ? EXIT.failedRun : EXIT.ok;
+}

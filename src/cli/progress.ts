@@ -1,0 +1,159 @@
+/**
+ * Live progress on stderr: a status line redrawn in place on a TTY (plain
+ * lines elsewhere) and the watcher that follows a pipeline with it.
+ */
+import type { PipelineRun, StepLiveStatus } from '../client/index.js';
+import { type PipelineProgress, type StepReport } from '../model/workflow.js';
+import { classify, EXIT } from './exit-codes.js';
+import { elapsed, truncate, usd } from './format.js';
+import { ANSI_RE, colorEnabled, type Io, palette, visibleLength } from './output.js';
+
+const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+
+/**
+ * A status line that redraws in place on a TTY (spinner + text) and prints
+ * one plain line per change of text elsewhere.
+ */
+export interface StatusLine {
+  /** `plain`: the line for non-TTY streams (printed when it changes); default `text`. */
+  update(text: string, plain?: string): void;
+  /** Print a permanent line above the status line. */
+  log(text: string): void;
+  stop(): void;
+}
+
+export function statusLine(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv, options: { quietPlain?: boolean } = {}): StatusLine {
+  const tty = Boolean(stream.isTTY);
+  const p = palette(colorEnabled(stream, env));
+  let text = '';
+  let frame = 0;
+  let lastPlain = '';
+  let timer: NodeJS.Timeout | undefined;
+  // A pseudo-terminal without a size reports 0 columns.
+  const columns = () => Math.max(20, (stream.columns || 100) - 1);
+  const draw = () => {
+    const line = `${p.cyan(FRAMES[frame % FRAMES.length]!)} ${text}`;
+    stream.write(`\r\u001b[2K${visibleLength(line) > columns() ? truncate(line.replace(ANSI_RE, ''), columns()) : line}`);
+  };
+  if (tty) {
+    timer = setInterval(() => {
+      frame += 1;
+      if (text) draw();
+    }, 120);
+    timer.unref();
+  }
+  return {
+    update(next, plain = next) {
+      text = next;
+      if (tty) draw();
+      else if (!options.quietPlain && plain !== lastPlain) {
+        lastPlain = plain;
+        stream.write(plain + '\n');
+      }
+    },
+    log(line) {
+      if (tty) stream.write(`\r\u001b[2K${line}\n`);
+      else if (!options.quietPlain) stream.write(line + '\n');
+      if (tty && text) draw();
+    },
+    stop() {
+      if (timer) clearInterval(timer);
+      if (tty) stream.write('\r\u001b[2K');
+    },
+  };
+}
+
+/** The line naming a workflow, with its Temporal UI link when the UI runs. */
+export function workflowLine(workflowId: string, uiUrl?: string | null): string {
+  return `workflow ${workflowId}${uiUrl ? `  ${uiUrl}/namespaces/default/workflows/${workflowId}` : ''}`;
+}
+
+export interface WatchOutcome {
+  workflowId: string;
+  progress: PipelineProgress | null;
+  /** The workflow's failure, when it failed. */
+  failure: { type: string; message: string } | null;
+}
+
+/** Await a pipeline while showing its progress on stderr (a redrawn line on a TTY, plain lines otherwise). */
+export async function watchPipeline(run: PipelineRun, io: Io, uiUrl?: string | null): Promise<WatchOutcome> {
+  const p = palette(colorEnabled(io.stderr, io.env));
+  const tty = Boolean(io.stderr.isTTY);
+  // Plain progress lines would clutter a --json consumer's stderr; the TTY line is erased at the end.
+  const status = statusLine(io.stderr, io.env, { quietPlain: io.json });
+  const started = Date.now();
+  const seen = new Map<number, StepReport['state']>();
+  let last: PipelineProgress | null = null;
+  let live: StepLiveStatus | null = null;
+  if (!io.json) status.log(p.dim(workflowLine(run.workflowId, uiUrl)));
+
+  const report = (progress: PipelineProgress) => {
+    for (const step of progress.steps) {
+      const before = seen.get(step.index);
+      if (before === step.state) continue;
+      seen.set(step.index, step.state);
+      const label = `step ${step.index + 1}/${progress.stepsTotal} ${step.name} (${step.mode})`;
+      if (step.state === 'running' && !tty) status.log(`${label}: running`);
+      if (step.state === 'done') {
+        const ok = step.status === 'success';
+        status.log(`${ok ? p.green('✓') : p.yellow('!')} ${label}: ${step.status}, ${step.messageCount} messages, ${usd(step.costUsd)}`);
+      }
+      if (step.state === 'failed') status.log(`${p.red('✗')} ${label}: failed${step.failureType ? ` (${step.failureType})` : ''}`);
+      if (step.state === 'skipped' && before !== undefined) status.log(p.dim(`- ${label}: skipped`));
+    }
+  };
+  const line = () => {
+    const pr = last;
+    const doneMessages = pr?.steps.reduce((s, x) => s + x.messageCount, 0) ?? 0;
+    const messages = doneMessages + (live?.messages ?? 0);
+    const spend = (pr?.totalCostUsd ?? 0) + (live?.spendUsd ?? 0);
+    const current = pr?.currentStep ?? (pr ? 'finishing' : 'starting');
+    return `${p.bold(current)} · ${pr?.stepsDone ?? 0}/${pr?.stepsTotal ?? '?'} steps · ${messages} messages · ${live?.spendUsd ? '~' : ''}${usd(spend)} · ${elapsed(Date.now() - started)}`;
+  };
+
+  const poll = async () => {
+    try {
+      // Only the redrawn TTY line shows the running step's heartbeat figures.
+      if (tty) {
+        const { running, ...progress } = await run.liveProgress().catch(async () => ({ ...(await run.progress()), running: null }));
+        [last, live] = [progress, running];
+      } else last = await run.progress();
+      report(last);
+    } catch {
+      // Not started by a worker yet: the query has no handler until the first workflow task.
+      live = null;
+    }
+    status.update(line(), '');
+  };
+
+  let settled = false;
+  const result = run.result().then(
+    (r) => ({ ok: true as const, r }),
+    (e: unknown) => ({ ok: false as const, e }),
+  ).finally(() => (settled = true));
+  try {
+    await poll();
+    while (!settled) {
+      await Promise.race([result, new Promise((r) => setTimeout(r, 500))]);
+      if (!settled) await poll();
+    }
+    const outcome = await result;
+    if (outcome.ok) {
+      last = outcome.r;
+      report(outcome.r);
+      return { workflowId: run.workflowId, progress: outcome.r, failure: null };
+    }
+    // The progress of a failed workflow stays queryable: report how far it got.
+    try {
+      last = await run.progress();
+      report(last);
+    } catch {
+      // Keep the last polled progress.
+    }
+    const c = classify(outcome.e);
+    if (c.exitCode === EXIT.unavailable) throw outcome.e;
+    return { workflowId: run.workflowId, progress: last, failure: { type: c.type, message: c.message } };
+  } finally {
+    status.stop();
+  }
+}

@@ -1,0 +1,43 @@
+/** Text renderings of store reports, shared by the commands and the demo: a lineage tree, a cost report. */
+import type { CostReport, LineageNode, LineageResult } from '../model/session.js';
+import { barChart, table, truncate, usd } from './format.js';
+import { palette } from './output.js';
+
+export function lineageText(l: LineageResult): string {
+  const lines: string[] = [];
+  l.ancestors.forEach((a, i) => lines.push(`${'  '.repeat(i)}${i ? '└─ ' : ''}${a.sessionId}  ${usd(a.totalCostUsd)}  ${truncate(a.description ?? '', 50)}`.trimEnd()));
+  const indent = '  '.repeat(l.ancestors.length);
+  const walk = (n: LineageNode, prefix: string, tail: string, root: boolean) => {
+    const at = n.forkedAtMessage !== null ? ` (forked at message ${n.forkedAtMessage})` : '';
+    lines.push(`${prefix}${n.sessionId}${root ? ' *' : ''}  ${usd(n.totalCostUsd)}${at}  ${truncate(n.description ?? '', 50)}`.trimEnd());
+    n.children.forEach((c, i) => {
+      const last = i === n.children.length - 1;
+      walk(c, tail + (last ? '└─ ' : '├─ '), tail + (last ? '   ' : '│  '), false);
+    });
+  };
+  walk(l.tree, indent + (l.ancestors.length ? '└─ ' : ''), indent + (l.ancestors.length ? '   ' : ''), true);
+  return lines.join('\n') + '\n';
+}
+
+export function costText(report: CostReport, p = palette(false)): string {
+  if (report.rows.length === 0) return `no runs\n`;
+  const total = `${p.bold('total')} ${usd(report.total.costUsd)} · ${report.total.runs} runs · ${report.total.sessions} sessions\n`;
+  if (report.by === 'day') {
+    const rows = [...report.rows].sort((a, b) => a.key.localeCompare(b.key));
+    return barChart(rows.map((r) => ({ label: r.key, value: r.costUsd, note: `${usd(r.costUsd)} · ${r.runs} runs` }))) + total;
+  }
+  return (
+    table(
+      report.rows,
+      [
+        { header: report.by.toUpperCase(), value: (r) => r.key, max: 40 },
+        { header: 'COST', value: (r) => usd(r.costUsd), right: true },
+        { header: 'RUNS', value: (r) => String(r.runs), right: true },
+        { header: 'SESSIONS', value: (r) => String(r.sessions), right: true },
+        { header: 'IN TOKENS', value: (r) => String(r.inputTokens), right: true },
+        { header: 'OUT TOKENS', value: (r) => String(r.outputTokens), right: true },
+      ],
+      p,
+    ) + (report.by === 'total' ? '' : total)
+  );
+}

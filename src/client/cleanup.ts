@@ -1,0 +1,61 @@
+/**
+ * The cleanup of old sessions through Temporal: the Schedule that runs it
+ * (create or update, describe) and a run now as a workflow on a worker.
+ */
+import { randomUUID } from 'node:crypto';
+import { type Client, ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/client';
+import { cleanupSessions } from '../workflows/index.js';
+import { type CleanupInput, type CleanupWorkflowResult } from '../model/workflow.js';
+import { CLEANUP_SCHEDULE_ID, DEFAULT_CLEANUP_CRON, DEFAULT_MAX_AGE_DAYS } from '../model/defaults.js';
+import { type CleanupScheduleOptions, type CleanupScheduleStatus, type StartOptions } from './types.js';
+
+/** Create or update the cleanup Schedule (one per namespace); overlapping runs are skipped. */
+export async function ensureCleanupSchedule(client: Client, taskQueue: string, opts: CleanupScheduleOptions = {}): Promise<{ scheduleId: string; created: boolean }> {
+  const scheduleId = opts.scheduleId ?? CLEANUP_SCHEDULE_ID;
+  const cron = opts.cron ?? DEFAULT_CLEANUP_CRON;
+  const args: [CleanupInput] = [{ maxAgeDays: opts.maxAgeDays ?? DEFAULT_MAX_AGE_DAYS, keepTags: opts.keepTags ?? [], dryRun: opts.dryRun ?? false }];
+  const spec = { cronExpressions: [cron] };
+  const action = { type: 'startWorkflow' as const, workflowType: cleanupSessions, taskQueue, args, workflowId: `${scheduleId}-run` };
+  const policies = { overlap: ScheduleOverlapPolicy.SKIP };
+  try {
+    await client.schedule.create({ scheduleId, spec, action, policies });
+    return { scheduleId, created: true };
+  } catch (err) {
+    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+    await client.schedule.getHandle(scheduleId).update((prev) => ({ ...prev, spec, action, policies: { ...prev.policies, ...policies } }));
+    return { scheduleId, created: false };
+  }
+}
+
+/** The cleanup Schedule's spec, next runs and recent actions; `exists: false` when there is none. */
+export async function describeCleanupSchedule(client: Client, scheduleId: string = CLEANUP_SCHEDULE_ID): Promise<CleanupScheduleStatus> {
+  try {
+    const d = await client.schedule.getHandle(scheduleId).describe();
+    const action = d.action as { workflowType?: string; taskQueue?: string; args?: unknown[] };
+    return {
+      scheduleId,
+      exists: true,
+      paused: d.state.paused,
+      spec: d.spec,
+      action: { workflowType: action.workflowType, taskQueue: action.taskQueue, input: action.args?.[0] ?? null },
+      nextRuns: d.info.nextActionTimes.slice(0, 5).map((t) => t.toISOString()),
+      recentActions: d.info.recentActions.map((a) => ({
+        scheduledAt: a.scheduledAt.toISOString(),
+        takenAt: a.takenAt.toISOString(),
+        workflowId: a.action.workflow.workflowId,
+        runId: a.action.workflow.firstExecutionRunId,
+      })),
+      runningWorkflows: d.info.runningActions.map((a) => a.workflow.workflowId),
+    };
+  } catch (err) {
+    if ((err as { name?: string }).name !== 'ScheduleNotFoundError') throw err;
+    return { scheduleId, exists: false };
+  }
+}
+
+/** Clean up now as a `cleanupSessions` workflow on a worker of the task queue, and wait for it. */
+export async function runCleanup(client: Client, taskQueue: string, input: CleanupInput, opts: StartOptions = {}): Promise<CleanupWorkflowResult & { workflowId: string }> {
+  const workflowId = opts.workflowId ?? `cleanup-${randomUUID()}`;
+  const result = await client.workflow.execute(cleanupSessions, { taskQueue, workflowId, args: [input] });
+  return { workflowId, ...result };
+}
