@@ -4,6 +4,7 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { DEFAULT_MAX_AGE_DAYS } from '../model/defaults.js';
 import { ClaudeTemporalError, type FailureType } from '../model/failures.js';
 import { roundUsd } from '../model/formats.js';
+import { assistantText, summaryOf } from '../model/messages.js';
 import { validateRunRequest } from '../model/validation/run-request.js';
 import { type RunOutcome, type RunRequest } from '../model/run.js';
 import { type RunLedgerEntry } from '../model/session.js';
@@ -53,7 +54,7 @@ const silentLogger: ActivityLogger = { info() {}, warn() {}, error() {} };
 export function createActivities({ store, claude, logger = silentLogger, heartbeatIntervalMs = 2_000 }: ActivityDeps) {
   /** Resolve `continue` to the most recent session of a scope, once, so retries reuse it. */
   async function resolveContinueSession({ scope }: { scope: string | null }): Promise<string> {
-    return await storeCall(async () => {
+    return await withTypedFailures(async () => {
       const latest = await store.latestSessionInScope(scope ?? claude.workDir);
       if (!latest) throw new ClaudeTemporalError('SessionNotFound', `No session to continue in ${scope ?? claude.workDir}`);
       return latest.sessionId;
@@ -89,9 +90,9 @@ export function createActivities({ store, claude, logger = silentLogger, heartbe
       cwd,
     };
     // Bad input fails here, before anything is written (the runner would only refuse it after).
-    await storeCall(async () => validateRunRequest(request));
+    await withTypedFailures(async () => validateRunRequest(request));
 
-    const earlier = await storeCall(() => store.runsOfStep(input.stepKey));
+    const earlier = await withTypedFailures(() => store.runsOfStep(input.stepKey));
     const done = earlier.find((r) => r.status !== 'running' && r.status !== 'failed');
     if (done) return resultFromLedger(input.stepKey, done, earlier);
     const settled = await settleLostAttempts(earlier, ctx.info.heartbeatDetails as StepHeartbeat | undefined);
@@ -99,7 +100,7 @@ export function createActivities({ store, claude, logger = silentLogger, heartbe
     // Start from the conversation as stored before this step, on whatever machine this is.
     if (input.mode !== 'query') {
       const sourceId = input.sessionId!;
-      const transcript = await storeCall(() => store.loadTranscript(sourceId));
+      const transcript = await withTypedFailures(() => store.loadTranscript(sourceId));
       if (transcript) await restoreTranscript(claude.configDir, cwd, sourceId, transcript);
       else if (!(await readTranscript(claude.configDir, cwd, sourceId))) {
         // Known neither to the store nor to this machine's CLI: fail before anything is written.
@@ -108,8 +109,8 @@ export function createActivities({ store, claude, logger = silentLogger, heartbe
     }
     if (input.mode !== 'resume') await removeTranscript(claude.configDir, cwd, sessionId);
 
-    const parent = input.mode === 'fork' ? await storeCall(() => store.getSession(input.sessionId!)) : null;
-    await storeCall(() =>
+    const parent = input.mode === 'fork' ? await withTypedFailures(() => store.getSession(input.sessionId!)) : null;
+    await withTypedFailures(() =>
       store.upsertSession({
         sessionId,
         // A fork stays attributed to what its parent was for (project, team): it inherits the tags.
@@ -123,7 +124,7 @@ export function createActivities({ store, claude, logger = silentLogger, heartbe
     );
     const startedAt = new Date();
     const base = ledgerBase(input, runId, sessionId, attempt, startedAt);
-    await storeCall(() => store.recordRun(base));
+    await withTypedFailures(() => store.recordRun(base));
 
     const progress: StepHeartbeat = { runId, sessionId, messages: 0, inputTokens: 0, outputTokens: 0, spendUsd: 0, summary: null };
     const beat = setInterval(() => ctx.heartbeat(progress), heartbeatIntervalMs);
@@ -135,7 +136,7 @@ export function createActivities({ store, claude, logger = silentLogger, heartbe
         signal: ctx.cancellationSignal,
         // Messages are stored while the CLI streams; each batch also heartbeats the progress.
         onBatch: async (batch) => {
-          await storeCall(() => store.appendMessages(sessionId, runId, batch.map((m) => ({ seq: m.seq, raw: m.raw }))));
+          await withTypedFailures(() => store.appendMessages(sessionId, runId, batch.map((m) => ({ seq: m.seq, raw: m.raw }))));
           for (const m of batch) accumulate(progress, m);
           ctx.heartbeat(progress);
         },
@@ -155,7 +156,7 @@ export function createActivities({ store, claude, logger = silentLogger, heartbe
       logger.warn('CLI reported another session id than the one fixed', { expected: sessionId, got: outcome.sessionId });
     }
     const transcript = await readTranscript(claude.configDir, cwd, sessionId);
-    if (transcript && outcome.status !== 'failed') await storeCall(() => store.saveTranscript(sessionId, runId, transcript));
+    if (transcript && outcome.status !== 'failed') await withTypedFailures(() => store.saveTranscript(sessionId, runId, transcript));
     const entry: RunLedgerEntry = {
       ...base,
       status: outcome.status,
@@ -175,9 +176,9 @@ export function createActivities({ store, claude, logger = silentLogger, heartbe
     };
     if (outcome.status === 'failed') {
       // The conversation goes back to where it was; the spend stays in the ledger.
-      await storeCall(() => store.discardRunMessages(sessionId, runId));
+      await withTypedFailures(() => store.discardRunMessages(sessionId, runId));
       // recordRun also sets the session's status from its latest run.
-      await storeCall(() => store.recordRun(entry));
+      await withTypedFailures(() => store.recordRun(entry));
       const f = outcome.failure!;
       throw ApplicationFailure.create({
         type: f.type,
@@ -186,7 +187,7 @@ export function createActivities({ store, claude, logger = silentLogger, heartbe
         details: [{ runId, status: f.evidence.status ?? null, errors: f.evidence.errors ?? [], stderrTail: (f.evidence.stderrTail ?? '').slice(-2000) }],
       });
     }
-    await storeCall(() => store.recordRun(entry));
+    await withTypedFailures(() => store.recordRun(entry));
     return resultFromLedger(input.stepKey, entry, settled, false);
   }
 
@@ -211,8 +212,8 @@ export function createActivities({ store, claude, logger = silentLogger, heartbe
         messageCount: hb?.messages ?? run.messageCount,
         finishedAt: new Date(),
       };
-      await storeCall(() => store.discardRunMessages(run.sessionId, run.runId));
-      await storeCall(() => store.recordRun(lost));
+      await withTypedFailures(() => store.discardRunMessages(run.sessionId, run.runId));
+      await withTypedFailures(() => store.recordRun(lost));
       settled.push(lost);
       logger.warn('Recorded a lost attempt of a step', { runId: run.runId, spendUsd: lost.costUsd });
     }
@@ -221,8 +222,8 @@ export function createActivities({ store, claude, logger = silentLogger, heartbe
 
   async function recordFailure(base: RunLedgerEntry, progress: StepHeartbeat, err: unknown): Promise<void> {
     const type = err instanceof ClaudeTemporalError ? err.type : 'Crashed';
-    await storeCall(() => store.discardRunMessages(base.sessionId, base.runId)).catch(() => undefined);
-    await storeCall(() =>
+    await withTypedFailures(() => store.discardRunMessages(base.sessionId, base.runId)).catch(() => undefined);
+    await withTypedFailures(() =>
       store.recordRun({ ...base, status: 'failed', failureType: type, costUsd: progress.spendUsd, finishedAt: new Date() }),
     ).catch((e) => logger.error('Could not record a failed run', { runId: base.runId, error: String(e) }));
   }
@@ -230,7 +231,7 @@ export function createActivities({ store, claude, logger = silentLogger, heartbe
   /** Delete old sessions in batches, heartbeating after each. */
   async function cleanupSessions(input: CleanupInput): Promise<CleanupWorkflowResult> {
     const ctx = Context.current();
-    const result = await storeCall(() =>
+    const result = await withTypedFailures(() =>
       store.cleanupOldSessions({
         maxAgeDays: input.maxAgeDays ?? DEFAULT_MAX_AGE_DAYS,
         keepTags: input.keepTags ?? [],
@@ -298,9 +299,9 @@ function resultFromLedger(stepKey: string, entry: RunLedgerEntry, all: RunLedger
 function accumulate(progress: StepHeartbeat, m: StreamedMessage): void {
   progress.messages += 1;
   if (m.type !== 'assistant') return;
-  const message = m.data.message as { usage?: Record<string, unknown>; content?: { type?: string; text?: string }[] } | undefined;
-  const text = message?.content?.find((c) => c.type === 'text' && typeof c.text === 'string')?.text;
-  if (progress.summary === null && text) progress.summary = text.slice(0, 200);
+  const message = m.data.message as { usage?: Record<string, unknown> } | undefined;
+  const text = progress.summary === null ? assistantText(m.data) : null;
+  if (text) progress.summary = summaryOf(text);
   const usage = message?.usage ?? {};
   const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
   progress.inputTokens += num(usage.input_tokens) + num(usage.cache_creation_input_tokens) + num(usage.cache_read_input_tokens);
@@ -313,8 +314,11 @@ function estimatedUsage(hb: StepHeartbeat) {
   return { inputTokens: hb.inputTokens, outputTokens: hb.outputTokens, cacheReadInputTokens: 0, cacheCreationInputTokens: 0, costUSD: hb.spendUsd };
 }
 
-/** Store calls: driver trouble is `StoreUnavailable` (retryable), validation stays `InvalidInput`. */
-async function storeCall<T>(fn: () => Promise<T>): Promise<T> {
+/**
+ * Runs `fn` so that what it throws crosses the activity boundary typed: a project error keeps its
+ * type (store trouble is `StoreUnavailable`, retryable; rejected input `InvalidInput`), anything else is `Crashed`.
+ */
+async function withTypedFailures<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {

@@ -3,6 +3,7 @@
  * are recognised by their `type`, `code` or `name` strings, never `instanceof`
  * (the CLI may load two copies of a library, and the rule says so).
  */
+import { causeChain, innermostMessage } from '../model/causes.js';
 import { isFailureType } from '../model/failures.js';
 
 export const EXIT = {
@@ -45,23 +46,9 @@ const GRPC_UNAVAILABLE = 14;
 const GRPC_DEADLINE_EXCEEDED = 4;
 const MONGO_UNAVAILABLE_NAMES = ['MongoServerSelectionError', 'MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoNotConnectedError', 'MongoTopologyClosedError'];
 
-function chain(err: unknown): Record<string, unknown>[] {
-  const out: Record<string, unknown>[] = [];
-  for (let e: unknown = err; typeof e === 'object' && e !== null && out.length < 10; e = (e as { cause?: unknown }).cause) {
-    out.push(e as Record<string, unknown>);
-  }
-  return out;
-}
-
-function innermostMessage(err: unknown): string {
-  let message = err instanceof Error ? err.message : String(err);
-  for (const e of chain(err)) if (typeof e.message === 'string' && e.message) message = e.message;
-  return message;
-}
-
 /** The exit code, type and message of any error the CLI meets. */
 export function classify(err: unknown): ClassifiedError {
-  const links = chain(err);
+  const links = causeChain(err);
   const first = links[0] ?? {};
   const message = err instanceof Error ? err.message : String(err);
   if (first.name === 'CliError') {

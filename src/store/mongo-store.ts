@@ -58,6 +58,7 @@ import {
 } from '../model/session.js';
 import { type SessionStore } from './types.js';
 import * as v from '../model/validation/index.js';
+import { assistantText, summaryOf } from '../model/messages.js';
 
 export interface MongoStoreOptions {
   /** A client the caller owns (the store never closes it); give this or `uri`. */
@@ -94,7 +95,6 @@ export const COLLECTIONS = {
 
 /** MongoDB's document limit is 16 MiB; a line above this goes to GridFS. */
 export const DEFAULT_INLINE_MESSAGE_LIMIT = 15 * 1024 * 1024;
-const SUMMARY_LENGTH = 200;
 const SUMMARY_SCAN = 200;
 const MICRO = 1_000_000;
 const DAY_MS = 86_400_000;
@@ -301,31 +301,18 @@ function micro(usd: number): number {
   return Math.round(usd * MICRO);
 }
 
+/** A stored line, parsed; null for one that is not JSON (lines are validated on the way in: a foreign document). */
+function parseJson(raw: string): unknown {
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    return null;
+  }
+}
+
 function runStatusToSession(status: RunLedgerEntry['status']): SessionStatus {
   if (status === 'running') return 'active';
   return status === 'failed' ? 'failed' : 'completed';
-}
-
-/** The first text block of an assistant line, or null. */
-function assistantText(raw: string): string | null {
-  try {
-    const m = JSON.parse(raw) as { message?: { content?: unknown } };
-    const content = m.message?.content;
-    if (typeof content === 'string') return content.trim() || null;
-    if (!Array.isArray(content)) return null;
-    for (const block of content as Array<{ type?: unknown; text?: unknown }>) {
-      if (block?.type === 'text' && typeof block.text === 'string' && block.text.trim()) return block.text.trim();
-    }
-  } catch {
-    // Lines were validated as JSON on the way in; a foreign document is simply skipped.
-  }
-  return null;
-}
-
-function truncate(text: string, length: number): string {
-  // By code point, so a surrogate pair is never split.
-  const chars = Array.from(text);
-  return chars.length <= length ? text : chars.slice(0, length).join('');
 }
 
 async function readStream(stream: AsyncIterable<Buffer>): Promise<Buffer> {
@@ -812,8 +799,8 @@ class Store implements MongoSessionStore {
     try {
       for await (const d of cursor) {
         // Oversize lines (raw in GridFS) are skipped: a summary is not worth a 15 MB read.
-        const text = typeof d.raw === 'string' ? assistantText(d.raw) : null;
-        if (text) return truncate(text, SUMMARY_LENGTH);
+        const text = typeof d.raw === 'string' ? assistantText(parseJson(d.raw)) : null;
+        if (text) return summaryOf(text);
       }
       return null;
     } finally {

@@ -1,7 +1,7 @@
 import { ApplicationFailure, isCancellation, uuid4, workflowInfo } from '@temporalio/workflow';
 import { stepActivities } from './definitions.js';
 import { roundUsd } from '../model/formats.js';
-import { failureTypeOf, messageOf } from './failures.js';
+import { failureTypeOf, innermostMessage } from '../model/causes.js';
 import { type BranchResult, type ExploreInput, type ExploreResult } from '../model/workflow.js';
 
 /**
@@ -54,7 +54,7 @@ export async function exploreAlternatives(input: ExploreInput): Promise<ExploreR
         summary: null,
         costUsd: 0,
         failureType: failureTypeOf(err),
-        error: messageOf(err),
+        error: innermostMessage(err),
       };
     }
   };

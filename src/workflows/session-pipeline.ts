@@ -15,7 +15,8 @@ import {
   TAGS_SEARCH_ATTRIBUTE,
 } from './definitions.js';
 import { roundUsd } from '../model/formats.js';
-import { failureTypeOf } from './failures.js';
+import { createsSession, pipelineStepsIssue, startsFromSession, stepName } from '../model/step-modes.js';
+import { failureTypeOf } from '../model/causes.js';
 import { type PipelineInput, type PipelineProgress, type PipelineResult, type PipelineStep, type StepReport } from '../model/workflow.js';
 
 /**
@@ -79,8 +80,8 @@ export async function sessionPipeline(input: PipelineInput): Promise<PipelineRes
         stepKey,
         mode,
         prompt: step.prompt,
-        sessionId: mode === 'query' ? undefined : sourceId ?? undefined,
-        newSessionId: mode === 'resume' ? undefined : uuid4(),
+        sessionId: startsFromSession(mode) ? sourceId ?? undefined : undefined,
+        newSessionId: createsSession(mode) ? uuid4() : undefined,
         options,
         tags: input.tags,
         description: input.description,
@@ -132,35 +133,21 @@ function finish(progress: PipelineProgress, status: PipelineProgress['status'], 
   return progress;
 }
 
-function stepName(step: PipelineStep, index: number): string {
-  return step.name ?? `step-${index + 1}`;
-}
-
 /** The session a resume or fork starts from: `from`, else the previous step's. */
 function sourceOf(step: PipelineStep, index: number, all: PipelineStep[], reports: StepReport[]): string | null {
-  if (step.mode === 'query' || step.mode === 'continue') return null;
+  if (!startsFromSession(step.mode)) return null;
   const from =
     step.from === undefined ? index - 1 : typeof step.from === 'number' ? step.from : all.findIndex((s, i) => stepName(s, i) === step.from);
   return reports[from]?.sessionId ?? null;
 }
 
-/** Cheap structural checks; the client validates fully before it starts a pipeline. */
+/** The steps' shape and mode rules, for a start that bypassed the client (which checks the full schema). */
 function validatePipeline(input: PipelineInput): void {
   const bad = (field: string, problem: string) =>
     ApplicationFailure.create({ type: 'InvalidInput', message: `Invalid ${field}: ${problem}`, nonRetryable: true });
   if (!Array.isArray(input.steps) || input.steps.length === 0) throw bad('steps', 'at least one step is required');
-  input.steps.forEach((step, i) => {
-    if (!['query', 'continue', 'resume', 'fork'].includes(step.mode)) throw bad(`steps[${i}].mode`, `unknown mode ${String(step.mode)}`);
-    if ((step.mode === 'query' || step.mode === 'fork') && !step.prompt) throw bad(`steps[${i}].prompt`, `a ${step.mode} step needs a prompt`);
-    if ((step.mode === 'resume' || step.mode === 'fork') && step.sessionId === undefined) {
-      if (i === 0 && step.from === undefined) throw bad(`steps[${i}].sessionId`, `a first ${step.mode} step needs a session id`);
-      if (step.from !== undefined) {
-        const names = input.steps.slice(0, i).map(stepName);
-        const ok = typeof step.from === 'number' ? step.from >= 0 && step.from < i : names.includes(step.from);
-        if (!ok) throw bad(`steps[${i}].from`, `must name an earlier step`);
-      }
-    }
-  });
+  const issue = pipelineStepsIssue(input.steps);
+  if (issue) throw bad(issue.field, issue.problem);
   if (input.budgetUsd !== undefined && !(Number.isFinite(input.budgetUsd) && input.budgetUsd > 0)) {
     throw bad('budgetUsd', 'must be a positive number');
   }

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { type LineageResult, type SessionMetadata, type CostReport } from '../../src/model/session.js';
+import { calculateCost, countTurns, extractModel, getSummary } from '../../src/runner/index.js';
 import { cli, cliFixture, parseJson, startWorker, type CliWorker } from './helpers.js';
 
 let fx: Awaited<ReturnType<typeof cliFixture>>;
@@ -97,6 +98,11 @@ test('query, resume, continue, fork and the fan-out, then the session commands',
     const show = parseJson<{ session: SessionMetadata; messages: { type: string }[] }>(await cli(['--json', 'sessions', 'show', query.sessionId, '--messages'], env));
     expect(show.session).toMatchObject({ sessionId: query.sessionId, description: 'from the cli', tags: ['docs', 'cli-test'] });
     expect(show.messages.map((m) => m.type)).toContain('assistant');
+    // The session helpers take the printed messages as they are.
+    expect(calculateCost(show.messages)).toBeCloseTo(show.session.totalCostUsd, 10);
+    expect(countTurns(show.messages)).toBe(show.session.turnCount);
+    expect(extractModel(show.messages)).toBe(show.session.model);
+    expect(getSummary(show.messages)).toBe(show.session.summary ?? '');
 
     const lineage = parseJson<LineageResult>(await cli(['--json', 'sessions', 'lineage', fork.sessionId], env));
     expect(lineage.ancestors.map((a) => a.sessionId)).toEqual([query.sessionId]);

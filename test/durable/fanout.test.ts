@@ -18,7 +18,7 @@ test('alternatives: three parallel forks, three new ids, lineage to the base, th
   const prompts = ['Use PostgreSQL for the database', 'Use MongoDB for the database', 'Use a hybrid approach with both SQL and NoSQL'];
   const handle = await w.client.startExploreAlternatives({ sessionId: base.sessionId, prompts, concurrency: 3, options: { maxTurns: 3 } });
   const result = await handle.result();
-  await recordHistory(d.temporal, handle.workflowId, 'explore-alternatives');
+  await recordHistory(handle.workflowId, 'explore-alternatives');
 
   expect(result.branches.map((b) => b.status)).toEqual(['completed', 'completed', 'completed']);
   const ids = result.branches.map((b) => b.sessionId);
@@ -85,7 +85,7 @@ test('conversation: updates answered in order, continue-as-new keeps the session
   await conv.close();
   const final = await d.temporal.workflow.getHandle(conv.workflowId).result();
   expect(final.turns).toBe(4);
-  await recordHistory(d.temporal, conv.workflowId, 'conversation');
+  await recordHistory(conv.workflowId, 'conversation');
   const meta = (await d.store.getSession(first.sessionId))!;
   expect(meta.runCount).toBe(4);
 });

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { calculateCost } from '../../src/runner/session.js';
 import { parseText } from '../../src/runner/parser.js';
 import { COST_SEARCH_ATTRIBUTE } from '../../src/workflows/definitions.js';
-import { failureTypeOf } from '../../src/workflows/failures.js';
+import { failureTypeOf } from '../../src/model/causes.js';
 import { lastPromptsWith, promptCounts, recordHistory, setupDurable, waitFor, type Durable } from '../helpers/durable.js';
 
 let d: Durable;
@@ -38,7 +38,7 @@ describe('sessionPipeline', () => {
       ],
     });
     const result = await run.result();
-    await recordHistory(d.temporal, run.workflowId, 'session-pipeline-documentation');
+    await recordHistory(run.workflowId, 'session-pipeline-documentation');
 
     expect(result.status).toBe('completed');
     expect(result.stepsDone).toBe(3);
@@ -147,7 +147,7 @@ describe('sessionPipeline', () => {
       tuning: { initialRetryIntervalMs: 100 },
     });
     const result = await run.result();
-    await recordHistory(d.temporal, run.workflowId, 'session-pipeline-retry');
+    await recordHistory(run.workflowId, 'session-pipeline-retry');
     expect(result.status).toBe('completed');
     const runs = await d.store.runsOfStep(`${run.workflowId}/0`);
     expect(runs.map((r) => [r.attempt, r.status, r.failureType])).toEqual([

@@ -52,6 +52,6 @@ test('the cleanup schedule: created twice is one schedule; triggered, it deletes
   const result = await d.temporal.workflow.getHandle(workflowId).result();
   expect(result).toMatchObject({ deletedCount: 2, dryRun: false });
   expect([...result.sessionIds].sort()).toEqual([oldA, oldB].sort());
-  await recordHistory(d.temporal, workflowId, 'cleanup-sessions');
+  await recordHistory(workflowId, 'cleanup-sessions');
   await d.temporal.schedule.getHandle(scheduleId).delete();
 });

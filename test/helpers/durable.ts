@@ -173,7 +173,7 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
 }
 
 /** Save a workflow's history (the Temporal CLI's JSON) for the replay tests when RECORD_HISTORIES=1. */
-export async function recordHistory(_temporal: Client, workflowId: string, name: string): Promise<void> {
+export async function recordHistory(workflowId: string, name: string): Promise<void> {
   if (process.env.RECORD_HISTORIES !== '1') return;
   const { stdout } = await execFileP(temporalCliPath(), ['workflow', 'show', '--workflow-id', workflowId, '--address', inject('temporalAddress'), '--output', 'json'], {
     maxBuffer: 64 * 1024 * 1024,

@@ -101,3 +101,30 @@ describe('session helpers over concatenated runs', () => {
     expect(getSummary(long)).toHaveLength(200);
   });
 });
+
+describe('session helpers take what users have', () => {
+  const records = parseText(['01-query-success.ndjson', '02-resume-success.ndjson', '03-fork-success.ndjson', '04-tool-use-two-turns.ndjson'].map(sampleText).join(''));
+  /** The CLI's JSON lines, parsed with JSON.parse. */
+  const plain = records.map((m) => JSON.parse(m.raw) as Record<string, unknown>);
+  /** Stored messages as `sessions show --messages --json` prints them. */
+  const shown = records.map((m, seq) => ({ runId: 'run-1', seq, type: m.type, subtype: null, message: JSON.parse(m.raw) as unknown }));
+
+  it.each([
+    ['records', records],
+    ['plain parsed lines', plain],
+    ['sessions show --json messages', shown],
+  ] as const)('on %s', (_shape, messages) => {
+    expect(calculateCost(messages)).toBeCloseTo(0.0111, 10);
+    expect(countTurns(messages)).toBe(5);
+    expect(extractModel(messages)).toBe('claude-sonnet-5-5');
+    expect(extractSessionId(messages)).toBe(extractSessionId(records));
+    expect(getSummary(messages)).toBe('reply 12 to 2 msgs');
+    expect(resultsOf(messages)).toHaveLength(4);
+  });
+
+  it('skip API error messages and older CLIs alike on plain lines', () => {
+    expect(getSummary(sample('08-api-401.ndjson').map((m) => JSON.parse(m.raw) as unknown as Record<string, unknown>))).toBe('');
+    const older = asOlderCli(sampleText('02-resume-success.ndjson'), 0.0022).map((m) => JSON.parse(m.raw) as Record<string, unknown>);
+    expect(calculateCost(older)).toBeCloseTo(0.0022, 10);
+  });
+});

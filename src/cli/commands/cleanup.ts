@@ -1,6 +1,6 @@
 /** `cleanup schedule|run|status`: delete old sessions now, or on a Temporal Schedule. */
 import { type Command } from 'commander';
-import { CLEANUP_SCHEDULE_ID, DEFAULT_CLEANUP_CRON, DEFAULT_MAX_AGE_DAYS } from '../../model/defaults.js';
+import { CLEANUP_SCHEDULE_ID, DEFAULT_CLEANUP_CRON, DEFAULT_MAX_AGE_DAYS, MAX_MAX_AGE_DAYS } from '../../model/defaults.js';
 import { type CleanupWorkflowResult } from '../../model/workflow.js';
 import { type Action, type Context } from '../context.js';
 import { EXIT, usageError } from '../exit-codes.js';
@@ -33,8 +33,8 @@ function cleanupInput(flags: CleanupFlags) {
   let maxAgeDays = DEFAULT_MAX_AGE_DAYS;
   if (flags.maxAgeDays !== undefined) {
     maxAgeDays = Number(flags.maxAgeDays);
-    if (flags.maxAgeDays.trim() === '' || !Number.isFinite(maxAgeDays) || maxAgeDays < 0 || maxAgeDays > 36_500) {
-      throw usageError('--max-age-days', `must be a number between 0 and 36500, got ${flags.maxAgeDays}`);
+    if (flags.maxAgeDays.trim() === '' || !Number.isFinite(maxAgeDays) || maxAgeDays < 0 || maxAgeDays > MAX_MAX_AGE_DAYS) {
+      throw usageError('--max-age-days', `must be a number between 0 and ${MAX_MAX_AGE_DAYS}, got ${flags.maxAgeDays}`);
     }
   }
   return { maxAgeDays, keepTags: tagsArg(flags.keepTag, '--keep-tag'), dryRun: Boolean(flags.dryRun) };

@@ -63,10 +63,6 @@ export function name(value: unknown, field: string, max = MAX_NAME_LENGTH): stri
   return s;
 }
 
-export function nullableName(value: unknown, field: string, max = MAX_NAME_LENGTH): string | null {
-  return value === null ? null : name(value, field, max);
-}
-
 /** A session id: a UUID, normalised to lower case (UUIDs are case-insensitive). */
 export function sessionId(value: unknown, field = 'sessionId'): string {
   const s = requireString(value, field);
@@ -116,10 +112,6 @@ export function date(value: unknown, field: string): Date {
     return d;
   }
   throw invalidInput(field, `must be a Date or an ISO-8601 string, got ${describe(value)}`);
-}
-
-export function optionalDate(value: unknown, field: string): Date | undefined {
-  return value === undefined ? undefined : date(value, field);
 }
 
 export function nullableDate(value: unknown, field: string): Date | null {

@@ -6,6 +6,8 @@
 import { z } from 'zod';
 import { invalidInput } from '../failures.js';
 import { TAG_CHARS_MESSAGE, TAG_RE, UUID_RE } from '../formats.js';
+import { CLAUDE_MODES } from '../run.js';
+import { pipelineStepsIssue } from '../step-modes.js';
 import { type PipelineInput } from '../workflow.js';
 import { runRequestSchema } from './run-request.js';
 
@@ -21,7 +23,7 @@ const tagSchema = z
 
 export const pipelineStepSchema = z.strictObject({
   name: z.string().min(1).max(200).optional().describe('Name for progress, reports and `from`; default step-<n>'),
-  mode: z.enum(['query', 'continue', 'resume', 'fork']).describe('query: new session; continue: latest of the scope; resume: a session; fork: a new branch'),
+  mode: z.enum(CLAUDE_MODES).describe('query: new session; continue: latest of the scope; resume: a session; fork: a new branch'),
   prompt: z.string().refine((s) => s.trim() !== '', 'must not be empty').optional().describe('Required for query and fork'),
   sessionId: z.string().regex(UUID_RE, 'must be a UUID').optional().describe('Session to resume or fork'),
   from: z.union([z.string().min(1), z.number().int().min(0)]).optional().describe('An earlier step (name or 0-based index) whose session to resume or fork; default the previous step'),
@@ -62,24 +64,8 @@ export function validatePipelineInput(input: unknown): PipelineInput {
     throw invalidInput(fieldOf(issue.path), issue.message);
   }
   const { $schema: _schema, ...pipeline } = parsed.data;
-  const names: string[] = [];
-  pipeline.steps.forEach((step, i) => {
-    const at = `steps[${i}]`;
-    if ((step.mode === 'query' || step.mode === 'fork') && step.prompt === undefined) throw invalidInput(`${at}.prompt`, `is required for mode ${step.mode}`);
-    if ((step.mode === 'query' || step.mode === 'continue') && (step.sessionId !== undefined || step.from !== undefined)) {
-      throw invalidInput(`${at}.${step.sessionId !== undefined ? 'sessionId' : 'from'}`, `is only for modes resume and fork`);
-    }
-    if (step.mode === 'resume' || step.mode === 'fork') {
-      if (step.sessionId === undefined && step.from === undefined && i === 0) throw invalidInput(`${at}.sessionId`, `is required for a first ${step.mode} step`);
-      if (step.from !== undefined) {
-        const ok = typeof step.from === 'number' ? step.from < i : names.includes(step.from);
-        if (!ok) throw invalidInput(`${at}.from`, 'must name an earlier step');
-      }
-    }
-    const name = step.name ?? `step-${i + 1}`;
-    if (names.includes(name)) throw invalidInput(`${at}.name`, `repeats ${name}`);
-    names.push(name);
-  });
+  const issue = pipelineStepsIssue(pipeline.steps);
+  if (issue) throw invalidInput(issue.field, issue.problem);
   return pipeline as PipelineInput;
 }
 

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { invalidInput } from '../failures.js';
 import { UUID_RE } from '../formats.js';
 import { CLAUDE_MODES, PERMISSION_MODES, type RunRequest } from '../run.js';
+import { requestModeIssue } from '../step-modes.js';
 
 const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -70,19 +71,8 @@ export function validateRunRequest(input: unknown, options: ValidateOptions = {}
     throw invalidInput(fieldOf(issue.path), present || issue.path.length === 0 ? issue.message : 'is required');
   }
   const request = parsed.data as RunRequest;
-  const { mode } = request;
-  if ((mode === 'query' || mode === 'fork') && request.prompt === undefined) throw invalidInput('prompt', `is required for mode ${mode}`);
-  if (mode === 'resume' || mode === 'fork') {
-    if (request.sessionId === undefined) throw invalidInput('sessionId', `is required for mode ${mode}`);
-  } else if (request.sessionId !== undefined) {
-    throw invalidInput('sessionId', `is only for modes resume and fork, not ${mode}`);
-  }
-  if (request.newSessionId !== undefined && mode !== 'query' && mode !== 'fork') {
-    throw invalidInput('newSessionId', `is only for modes query and fork, not ${mode}`);
-  }
-  if (mode === 'fork' && request.newSessionId !== undefined && request.newSessionId.toLowerCase() === request.sessionId?.toLowerCase()) {
-    throw invalidInput('newSessionId', 'must differ from sessionId');
-  }
+  const issue = requestModeIssue(request);
+  if (issue) throw invalidInput(issue.field, issue.problem);
   for (const key of Object.keys(request.env ?? {})) {
     if (!ENV_NAME_RE.test(key)) throw invalidInput(`env.${key}`, 'is not a valid variable name');
     if (RESERVED_ENV_KEYS.includes(key)) throw invalidInput(`env.${key}`, 'is set by the runner');

@@ -76,7 +76,7 @@ export interface ValidMessage {
 }
 
 /** Parses a raw line enough to know its type; the line itself is stored untouched. */
-export function messageRaw(raw: unknown, field: string): { raw: string; type: string; subtype: string | null } {
+function messageRaw(raw: unknown, field: string): { raw: string; type: string; subtype: string | null } {
   const s = requireString(raw, field);
   if (!(s as unknown as { isWellFormed(): boolean }).isWellFormed()) throw invalidInput(field, 'must be well-formed Unicode');
   let parsed: unknown;
