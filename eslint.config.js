@@ -90,6 +90,7 @@ export default tseslint.config(
             ...layerPattern('workflows', { allowTypeImports: ['activities'] }),
             { group: ['@temporalio/*', '!@temporalio/workflow'], message: 'Workflows may import only @temporalio/workflow (types excepted)', allowTypeImports: true },
             { group: ['execa', 'mongodb'], message: 'Workflows must not reach processes or the database', allowTypeImports: true },
+            { regex: '(^|/)model/(index\\.js$|validation/)|^zod$', message: 'Workflows import the model modules they use; the barrel and validation/ bring zod into the bundle', allowTypeImports: true },
           ],
         },
       ],

@@ -41,10 +41,12 @@ test('workflows import the model and only the types of activities', async () => 
     "import { createClient } from '../client/index.js';",
     "import { type SessionStore } from '../store/types.js';",
     "import { roundUsd } from '../model/formats.js';",
-    'export const probe = [createActivities, createClient, roundUsd] as unknown as [Activities, SessionStore];',
+    "import { validateRunRequest } from '../model/validation/run-request.js';",
+    "import { type PipelineInput } from '../model/index.js';",
+    'export const probe = [createActivities, createClient, roundUsd, validateRunRequest] as unknown as [Activities, SessionStore, PipelineInput];',
     '',
   ].join('\n');
-  expect(await rejectedLines('src/workflows/probe.ts', code)).toEqual([2, 3, 4]);
+  expect(await rejectedLines('src/workflows/probe.ts', code)).toEqual([2, 3, 4, 6]);
 });
 
 test('the client does not reach the runner or the store', async () => {

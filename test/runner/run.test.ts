@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClaudeTemporalError } from '../../src/model/failures.js';
 import { DEFAULT_CONTINUE_PROMPT, defaultClaudePath, runClaude, type ParsedLine, type RunOptions, type RunRequest } from '../../src/runner/index.js';
-import { startStub, userPrompts, type StubServer } from '../../src/stub/server.js';
+import { userPrompts } from '../../src/stub/replies.js';
+import { startStub, type StubServer } from '../../src/stub/server.js';
 import { FAKE_CLAUDE, isAlive } from './helpers.js';
 import { TEST_HOME } from '../helpers/home.js';
 

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { expect, inject, test } from 'vitest';
 import { runClaude } from '../../src/runner/run.js';
 import { type ParsedLine } from '../../src/runner/parser.js';
-import { type RecordedRequest, userPrompts } from '../../src/stub/server.js';
+import { userPrompts } from '../../src/stub/replies.js';
+import { type RecordedRequest } from '../../src/stub/server.js';
 import { TEST_HOME } from '../helpers/home.js';
 
 test('the real claude binary, run against the stack stub, reports a system/init session id and a result', async () => {

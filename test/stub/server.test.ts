@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultReplyText, parseDirectives, startStub, userPrompts, type StubServer } from '../../src/stub/server.js';
+import { defaultReplyText, parseDirectives, userPrompts } from '../../src/stub/replies.js';
+import { startStub, type StubServer } from '../../src/stub/server.js';
 
 let stub: StubServer;
 beforeAll(async () => {
