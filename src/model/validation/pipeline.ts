@@ -4,6 +4,7 @@
  * (`schemas/pipeline.schema.json`).
  */
 import { z } from 'zod';
+import { MAX_DESCRIPTION_LENGTH, MAX_TAG_LENGTH, MAX_TAGS } from '../defaults.js';
 import { invalidInput } from '../failures.js';
 import { TAG_CHARS_MESSAGE, TAG_RE, UUID_RE } from '../formats.js';
 import { CLAUDE_MODES } from '../run.js';
@@ -18,7 +19,7 @@ export const claudeOptionsSchema = runRequestSchema
 const tagSchema = z
   .string()
   .min(1)
-  .max(128)
+  .max(MAX_TAG_LENGTH)
   .regex(TAG_RE, TAG_CHARS_MESSAGE);
 
 export const pipelineStepSchema = z.strictObject({
@@ -35,8 +36,8 @@ export const pipelineInputSchema = z.strictObject({
   $schema: z.string().optional().describe('Path or URL of this JSON Schema, for editors'),
   name: z.string().min(1).max(200).optional().describe('Pipeline name for reports and the UI; default pipeline'),
   steps: z.array(pipelineStepSchema).min(1, 'at least one step is required'),
-  tags: z.array(tagSchema).max(100).optional().describe('Tags of every session the pipeline creates or runs'),
-  description: z.string().max(10_000).optional(),
+  tags: z.array(tagSchema).max(MAX_TAGS).optional().describe('Tags of every session the pipeline creates or runs'),
+  description: z.string().max(MAX_DESCRIPTION_LENGTH).optional(),
   budgetUsd: z.number().finite().positive('must be greater than 0').optional().describe('Stop before a step once this much is spent'),
   scope: z.string().min(1).optional().describe('Working directory of the runs and scope of continue'),
   defaults: claudeOptionsSchema.optional().describe('Options of every step'),
