@@ -7,6 +7,7 @@ export * from './failures.js';
 export * from './formats.js';
 export * from './defaults.js';
 export * from './run.js';
+export { resultSpend, runCost, type RawModelUsage, type ResultCostFields, type RunCost } from './cost.js';
 export type * from './session.js';
 export { COST_DIMENSIONS, SESSION_STATUSES } from './session.js';
 export type * from './workflow.js';

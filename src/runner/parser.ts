@@ -8,6 +8,10 @@
  * byte-identical; unknown types and fields are kept as they are.
  */
 
+import { type RawModelUsage } from '../model/cost.js';
+
+export { type RawModelUsage };
+
 /** Default longest accepted line: 64 MiB. */
 export const DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024;
 
@@ -17,16 +21,6 @@ const TOO_LONG_PREFIX_BYTES = 1024;
 export interface ParserOptions {
   /** Longest accepted line in bytes, newline excluded; default 64 MiB. */
   maxLineBytes?: number;
-}
-
-/** Usage of one model as the CLI reports it in `modelUsage` / `model_usage_since_last_result`. */
-export interface RawModelUsage {
-  inputTokens?: number;
-  outputTokens?: number;
-  cacheReadInputTokens?: number;
-  cacheCreationInputTokens?: number;
-  costUSD?: number;
-  [key: string]: unknown;
 }
 
 export interface ContentBlock {

@@ -11,7 +11,7 @@ import { execa } from 'execa';
 import { ClaudeTemporalError, invalidInput } from '../model/failures.js';
 import { buildArgs } from './argv.js';
 import { classifyRun, type RunFacts } from './classify.js';
-import { runCost } from './cost.js';
+import { runCost } from '../model/cost.js';
 import { validateRunRequest } from '../model/validation/run-request.js';
 import { NdjsonParser, type MalformedLine, type ParsedLine, type ResultData } from './parser.js';
 import { type RunOutcome, type RunRequest } from '../model/run.js';

@@ -5,8 +5,8 @@
  * JSON lines as plain parsed objects, or the stored messages as
  * `sessions show --messages --json` prints them (`{ runId, seq, message }`).
  */
+import { resultSpend, roundUsd } from '../model/cost.js';
 import { assistantText, summaryOf } from '../model/messages.js';
-import { resultSpend, roundUsd } from './cost.js';
 import { type ParsedLine, type ResultData } from './parser.js';
 
 const SYNTHETIC_MODEL = '<synthetic>';

@@ -1,14 +1,31 @@
 /**
- * Per-run cost. 2.1.330 reports `total_cost_usd` and `modelUsage` for the whole
- * lineage (a resume or fork includes the cost restored from the transcript) and
- * `model_usage_since_last_result` for what this process spent; older CLIs report
- * only the process's own spend in `total_cost_usd` and `modelUsage`.
+ * What a run spent, from the CLI's result messages. 2.1.330 reports `total_cost_usd` and `modelUsage`
+ * for the whole lineage (a resume or fork includes the cost restored from the transcript) and
+ * `model_usage_since_last_result` for what this process spent; older CLIs report only the process's
+ * own spend in `total_cost_usd` and `modelUsage`. Pure: the runner and the store both price runs here.
  */
-import { type ResultData, type RawModelUsage } from './parser.js';
-import { type ModelUsage } from '../model/run.js';
-import { roundUsd } from '../model/formats.js';
+import { roundUsd } from './formats.js';
+import { type ModelUsage } from './run.js';
 
 export { roundUsd };
+
+/** Usage of one model as the CLI reports it in `modelUsage` / `model_usage_since_last_result`. */
+export interface RawModelUsage {
+  inputTokens?: number;
+  outputTokens?: number;
+  cacheReadInputTokens?: number;
+  cacheCreationInputTokens?: number;
+  costUSD?: number;
+  [key: string]: unknown;
+}
+
+/** The cost fields of a `result` message. */
+export interface ResultCostFields {
+  total_cost_usd?: unknown;
+  modelUsage?: unknown;
+  /** 2.1.330+: what this process spent since its previous result. */
+  model_usage_since_last_result?: unknown;
+}
 
 export interface RunCost {
   /** What this run spent, USD. */
@@ -38,11 +55,11 @@ function isUsageMap(value: unknown): value is Record<string, RawModelUsage> {
 }
 
 /** This result's own spend: the since-last-result figures when present, else the process total (older CLIs). */
-export function resultSpend(result: ResultData): { costUsd: number; usageByModel: Record<string, ModelUsage> } {
+export function resultSpend(result: ResultCostFields): { costUsd: number; usageByModel: Record<string, ModelUsage> } {
   const since = result.model_usage_since_last_result;
   const source = isUsageMap(since) ? since : isUsageMap(result.modelUsage) ? result.modelUsage : {};
   const usageByModel: Record<string, ModelUsage> = {};
-  for (const [model, raw] of Object.entries(source)) usageByModel[model] = toModelUsage(raw);
+  for (const [model, raw] of Object.entries(source)) usageByModel[model] = toModelUsage(isUsageMap(raw) ? raw : {});
   const costUsd = isUsageMap(since) ? Object.values(usageByModel).reduce((sum, u) => sum + u.costUSD, 0) : num(result.total_cost_usd);
   return { costUsd, usageByModel };
 }
@@ -63,7 +80,7 @@ function addUsage(into: Record<string, ModelUsage>, from: Record<string, ModelUs
 }
 
 /** The cost of one run from its result messages (one in `-p` mode; summed when a process printed several). */
-export function runCost(results: readonly ResultData[]): RunCost {
+export function runCost(results: readonly ResultCostFields[]): RunCost {
   const usageByModel: Record<string, ModelUsage> = {};
   let runCostUsd = 0;
   for (const result of results) {

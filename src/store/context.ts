@@ -1,0 +1,68 @@
+/** What every store module works on: the collections, buckets, clock and limits, plus the idempotent write helpers. */
+import { GridFSBucket, MongoBulkWriteError, type Collection, type Db, type Filter, type UpdateFilter } from 'mongodb';
+import { COLLECTIONS, type MessageDoc, type RunDoc, type RunStartDoc, type SessionDoc } from './documents.js';
+import { isDuplicateKey } from './errors.js';
+
+export interface StoreContext {
+  readonly db: Db;
+  readonly sessions: Collection<SessionDoc>;
+  readonly messages: Collection<MessageDoc>;
+  readonly runs: Collection<RunDoc>;
+  readonly runStarts: Collection<RunStartDoc>;
+  readonly transcripts: GridFSBucket;
+  readonly overflow: GridFSBucket;
+  /** Run start marks already read or written: `appendMessages` is called once per batch. */
+  readonly runStartCache: Map<string, RunStartDoc>;
+  /** Lines longer than this many UTF-8 bytes go to GridFS. */
+  readonly inlineLimit: number;
+  /** The store's clock, checked. */
+  clock(): Date;
+}
+
+export function createContext(db: Db, now: () => Date, inlineLimit: number): StoreContext {
+  return {
+    db,
+    sessions: db.collection<SessionDoc>(COLLECTIONS.sessions),
+    messages: db.collection<MessageDoc>(COLLECTIONS.messages),
+    runs: db.collection<RunDoc>(COLLECTIONS.runs),
+    runStarts: db.collection<RunStartDoc>(COLLECTIONS.runStarts),
+    transcripts: new GridFSBucket(db, { bucketName: COLLECTIONS.transcripts }),
+    overflow: new GridFSBucket(db, { bucketName: COLLECTIONS.overflow }),
+    runStartCache: new Map(),
+    inlineLimit,
+    clock() {
+      const d = now();
+      if (!(d instanceof Date) || Number.isNaN(d.getTime())) throw new Error('The store clock returned an invalid date');
+      return d;
+    },
+  };
+}
+
+/** An upsert by `_id`; two concurrent upserts of a new id can race to a duplicate key, so retry once. */
+export async function upsertOne<T extends { _id: string }>(coll: Collection<T>, filter: Filter<T>, update: UpdateFilter<T>): Promise<void> {
+  try {
+    await coll.updateOne(filter, update, { upsert: true });
+  } catch (error) {
+    if (!isDuplicateKey(error)) throw error;
+    await coll.updateOne(filter, update, { upsert: true });
+  }
+}
+
+/** Unordered inserts where an existing id counts as a duplicate, not a failure. */
+export async function insertUnordered<T extends { _id: string }>(coll: Collection<T>, docs: T[]): Promise<{ inserted: number; duplicates: number }> {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const r = await coll.insertMany(docs as any[], { ordered: false });
+    return { inserted: r.insertedCount, duplicates: 0 };
+  } catch (error) {
+    if (error instanceof MongoBulkWriteError) {
+      const errors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
+      if (errors.length > 0 && errors.every((e) => e.code === 11000) && !error.err) {
+        return { inserted: error.insertedCount, duplicates: errors.length };
+      }
+    } else if (isDuplicateKey(error) && docs.length === 1) {
+      return { inserted: 0, duplicates: 1 };
+    }
+    throw error;
+  }
+}

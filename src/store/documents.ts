@@ -1,0 +1,147 @@
+/** The stored documents and their mapping to the store's types. */
+import { type ObjectId } from 'mongodb';
+import { type ModelUsage } from '../model/run.js';
+import { type Origin, type RunLedgerEntry, type SessionMetadata, type SessionStatus } from '../model/session.js';
+
+export const COLLECTIONS = {
+  sessions: 'sessions',
+  messages: 'messages',
+  runs: 'runs',
+  runStarts: 'run_starts',
+  transcripts: 'transcripts',
+  overflow: 'message_overflow',
+} as const;
+
+/** Session metadata as stored: the id is `_id`. */
+export type SessionDoc = Omit<SessionMetadata, 'sessionId'> & { _id: string };
+
+export interface MessageDoc {
+  _id: string;
+  sessionId: string;
+  runId: string;
+  seq: number;
+  /** When the run first appended: orders runs within a session. */
+  runAt: Date;
+  type: string;
+  subtype: string | null;
+  /** The CLI's line; null when it lives in GridFS (`overflow`). */
+  raw: string | null;
+  overflow?: { fileId: string; bytes: number };
+}
+
+export interface ModelUsageDoc extends ModelUsage {
+  model: string;
+}
+
+/** Model ids may contain `.`, which FerretDB refuses as a key: usage is stored as an array. */
+export type RunDoc = Omit<RunLedgerEntry, 'runId' | 'usageByModel'> & { _id: string; usageByModel: ModelUsageDoc[] };
+
+export interface RunStartDoc {
+  _id: string;
+  sessionId: string;
+  at: Date;
+}
+
+export type FileId = string | ObjectId;
+
+export interface GridFileDoc {
+  _id: FileId;
+  length: number;
+  uploadDate: Date;
+  metadata?: { sessionId?: string; runId?: string };
+}
+
+export function toMetadata(d: SessionDoc): SessionMetadata {
+  return {
+    sessionId: d._id,
+    createdAt: d.createdAt,
+    updatedAt: d.updatedAt,
+    messageCount: d.messageCount ?? 0,
+    turnCount: d.turnCount ?? 0,
+    models: d.models ?? [],
+    model: d.model ?? null,
+    tags: d.tags ?? [],
+    description: d.description ?? null,
+    summary: d.summary ?? null,
+    status: d.status ?? 'active',
+    scope: d.scope ?? null,
+    lineage: {
+      parentSessionId: d.lineage?.parentSessionId ?? null,
+      forkedAtMessage: d.lineage?.forkedAtMessage ?? null,
+      rootSessionId: d.lineage?.rootSessionId ?? d._id,
+    },
+    origin: { ...(d.origin ?? {}) },
+    totalCostUsd: d.totalCostUsd ?? 0,
+    lineageCostUsd: d.lineageCostUsd ?? 0,
+    runCount: d.runCount ?? 0,
+  };
+}
+
+/** Defaults of a new session document, leaving out the paths this update sets. */
+export function insertDefaults(sessionId: string, now: Date, set: Record<string, unknown>, addsTags: boolean, origin: Origin = {}): Partial<SessionDoc> {
+  const defaults: Record<string, unknown> = {
+    createdAt: now,
+    messageCount: 0,
+    turnCount: 0,
+    models: [],
+    model: null,
+    tags: [],
+    description: null,
+    summary: null,
+    status: 'active',
+    scope: null,
+    lineage: { parentSessionId: null, forkedAtMessage: null, rootSessionId: sessionId },
+    origin,
+    totalCostUsd: 0,
+    lineageCostUsd: 0,
+    runCount: 0,
+  };
+  if (addsTags) delete defaults.tags;
+  for (const path of Object.keys(set)) delete defaults[path.split('.')[0] as string];
+  return defaults as Partial<SessionDoc>;
+}
+
+export function toEntry(d: RunDoc): RunLedgerEntry {
+  const { _id, usageByModel, ...rest } = d;
+  const usage: Record<string, ModelUsage> = {};
+  for (const u of usageByModel ?? []) {
+    usage[u.model] = {
+      inputTokens: u.inputTokens,
+      outputTokens: u.outputTokens,
+      cacheReadInputTokens: u.cacheReadInputTokens,
+      cacheCreationInputTokens: u.cacheCreationInputTokens,
+      costUSD: u.costUSD,
+    };
+  }
+  return { runId: _id, ...rest, usageByModel: usage };
+}
+
+export function toRunDoc(e: RunLedgerEntry): RunDoc {
+  const { runId, usageByModel, ...rest } = e;
+  return { _id: runId, ...rest, usageByModel: Object.entries(usageByModel).map(([model, u]) => ({ model, ...u })) };
+}
+
+export function runStatusToSession(status: RunLedgerEntry['status']): SessionStatus {
+  if (status === 'running') return 'active';
+  return status === 'failed' ? 'failed' : 'completed';
+}
+
+const MICRO = 1_000_000;
+
+/** Sums are kept in integer micro-dollars so that adding many runs does not drift. */
+export function micro(usd: number): number {
+  return Math.round(usd * MICRO);
+}
+
+export function fromMicro(value: number): number {
+  return value / MICRO;
+}
+
+/** A stored line, parsed; null for one that is not JSON (lines are validated on the way in: a foreign document). */
+export function parseJson(raw: string): unknown {
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,31 @@
+/** GridFS files by hand: the buckets' collections, deletion in a crash-safe order, reads into memory. */
+import { type Collection, type Filter } from 'mongodb';
+import { type StoreContext } from './context.js';
+import { type FileId, type GridFileDoc } from './documents.js';
+
+export function files(c: StoreContext, bucket: string): Collection<GridFileDoc> {
+  return c.db.collection<GridFileDoc>(`${bucket}.files`);
+}
+
+export function chunks(c: StoreContext, bucket: string): Collection<{ files_id: FileId }> {
+  return c.db.collection<{ files_id: FileId }>(`${bucket}.chunks`);
+}
+
+/** Deletes GridFS files: chunks first, the file document last, so an interrupted delete leaves a findable file. */
+export async function deleteFiles(c: StoreContext, bucket: string, ids: FileId[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  await chunks(c, bucket).deleteMany({ files_id: { $in: ids } });
+  const r = await files(c, bucket).deleteMany({ _id: { $in: ids } });
+  return r.deletedCount;
+}
+
+export async function fileIds(c: StoreContext, bucket: string, filter: Filter<GridFileDoc>): Promise<FileId[]> {
+  const docs = await files(c, bucket).find(filter, { projection: { _id: 1 } }).toArray();
+  return docs.map((d) => d._id);
+}
+
+export async function readStream(stream: AsyncIterable<Buffer>): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const chunk of stream) parts.push(chunk);
+  return Buffer.concat(parts);
+}
