@@ -30,4 +30,5 @@ export {
 export { BUDGET_SUBTYPE, MAX_TURNS_SUBTYPE, classifyRun, failureTypeForStatus, type Classification, type RunFacts } from './classify.js';
 export { resultSpend, roundUsd, runCost, type RunCost } from '../model/cost.js';
 export { calculateCost, countTurns, extractModel, extractSessionId, getSummary, resultsOf, type SessionMessage } from './session.js';
-export { childEnv, defaultClaudePath, resolveClaudeBinary, runClaude, type RunOptions, type RunnerConfig } from './run.js';
+export { childEnv, defaultClaudePath, resolveClaudeBinary } from './child.js';
+export { runClaude, type RunOptions, type RunnerConfig } from './run.js';

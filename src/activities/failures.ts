@@ -1,0 +1,28 @@
+/** How failures cross the activity boundary: an `ApplicationFailure` whose `type` is a `FailureType`. */
+import { ApplicationFailure } from '@temporalio/common';
+import { ClaudeTemporalError, type FailureType } from '../model/failures.js';
+
+/**
+ * Runs `fn` so that what it throws crosses the activity boundary typed: a project error keeps its
+ * type (store trouble is `StoreUnavailable`, retryable; rejected input `InvalidInput`), anything else is `Crashed`.
+ */
+export async function withTypedFailures<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw toApplicationFailure(err);
+  }
+}
+
+export function toApplicationFailure(err: unknown): Error {
+  if (err instanceof ApplicationFailure) return err;
+  if (err instanceof ClaudeTemporalError) {
+    return ApplicationFailure.create({ type: err.type, message: err.message, nonRetryable: !err.retryable, cause: err, details: [err.evidence] });
+  }
+  return ApplicationFailure.create({ type: 'Crashed', message: err instanceof Error ? err.message : String(err), cause: err instanceof Error ? err : undefined });
+}
+
+/** A failure no retry can mend. */
+export function nonRetryable(type: FailureType, message: string): ApplicationFailure {
+  return ApplicationFailure.create({ type, message, nonRetryable: true });
+}
