@@ -17,14 +17,19 @@ export const LAYERS = {
   worker: ['model', 'runner', 'store', 'activities', 'paths'],
   // Plus `import type` of activities (the proxies' types), below.
   workflows: ['model'],
-  client: ['model', 'workflows'],
-  // The CLI runs a worker and the local stack, and reads the store; it starts workflows only through the client.
-  cli: ['model', 'client', 'store', 'worker', 'stack', 'paths'],
+  // The store too: the client opens it for its callers (`client/sessions.ts`), who never reach the driver.
+  client: ['model', 'workflows', 'store'],
+  // The CLI reaches Temporal and the store through the client; it runs the local stack. Only the `worker`
+  // and `demo` commands also run a worker (CLI_WORKER_COMMANDS).
+  cli: ['model', 'client', 'stack'],
   console: ['model', 'client'],
   stack: ['paths'],
   stub: [],
 };
 const FOLDERS = [...Object.keys(LAYERS), 'paths'];
+
+/** The CLI commands that run a worker in their process. */
+const CLI_WORKER_COMMANDS = ['src/cli/commands/worker.ts', 'src/cli/commands/demo.ts'];
 
 /** Imports of `folder` that the layers forbid: `../<other>/...` (any depth) of a folder it may not use. */
 function layerPattern(folder, { allowTypeImports = [], alsoAllowed = [] } = {}) {
@@ -40,6 +45,23 @@ function layerPattern(folder, { allowTypeImports = [], alsoAllowed = [] } = {}) 
   ];
 }
 
+/**
+ * `no-restricted-imports` does not see `import()`: the same layer rule for dynamic imports (the CLI
+ * loads heavy modules on use), as `no-restricted-syntax` selectors.
+ */
+function dynamicImportSelectors(folder, options = {}) {
+  return layerPattern(folder, options).map(({ regex, message }) => ({
+    selector: `ImportExpression[source.value=/${regex.replaceAll('/', '\\/')}/]`,
+    message: `${message} (dynamic import)`,
+  }));
+}
+
+/** Selectors of `no-restricted-syntax` for every file (a later setting of the rule replaces this one). */
+const BASE_SYNTAX = [
+  { selector: 'TSEnumDeclaration', message: 'Use a string union or an `as const` object, not a TS enum' },
+  { selector: 'ExportDefaultDeclaration', message: 'Use named exports only' },
+];
+
 const noNodeBuiltins = (why) => nodeBuiltins.map((name) => ({ name, message: why }));
 
 export default tseslint.config(
@@ -50,11 +72,7 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      'no-restricted-syntax': [
-        'error',
-        { selector: 'TSEnumDeclaration', message: 'Use a string union or an `as const` object, not a TS enum' },
-        { selector: 'ExportDefaultDeclaration', message: 'Use named exports only' },
-      ],
+      'no-restricted-syntax': ['error', ...BASE_SYNTAX],
     },
   },
   // One entry per layer: a later `no-restricted-imports` for the same file replaces an earlier one.
@@ -96,16 +114,26 @@ export default tseslint.config(
       ],
     },
   },
-  {
-    // The CLI reaches Temporal through the client only.
-    files: ['src/cli/**/*.ts'],
+  // The CLI reaches Temporal and the store through the client only; two commands run a worker.
+  ...[
+    { files: ['src/cli/**/*.ts'], ignores: CLI_WORKER_COMMANDS, alsoAllowed: [] },
+    { files: CLI_WORKER_COMMANDS, alsoAllowed: ['worker'] },
+  ].map(({ files, ignores, alsoAllowed }) => ({
+    files,
+    ...(ignores ? { ignores } : {}),
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [...layerPattern('cli'), { group: ['@temporalio/client'], message: 'The CLI reaches Temporal through the client' }] },
+        { patterns: [...layerPattern('cli', { alsoAllowed }), { group: ['@temporalio/client'], message: 'The CLI reaches Temporal through the client' }] },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        ...BASE_SYNTAX,
+        ...dynamicImportSelectors('cli', { alsoAllowed }),
+        { selector: 'ImportExpression[source.value=/^@temporalio\\/client$/]', message: 'The CLI reaches Temporal through the client (dynamic import)' },
       ],
     },
-  },
+  })),
   {
     files: ['eslint.config.js', 'vitest.config.ts'],
     rules: { 'no-restricted-syntax': 'off' },

@@ -49,8 +49,15 @@ test('workflows import the model and only the types of activities', async () => 
   expect(await rejectedLines('src/workflows/probe.ts', code)).toEqual([2, 3, 4, 6]);
 });
 
-test('the client does not reach the runner or the store', async () => {
-  const code = ["import { runClaude } from '../runner/run.js';", "import { createMongoStore } from '../store/mongo-store.js';", "import { sessionPipeline } from '../workflows/index.js';", 'export const probe = [runClaude, createMongoStore, sessionPipeline];', ''].join('\n');
+test('the client does not reach the runner or the worker; it opens the store for its callers', async () => {
+  const code = [
+    "import { runClaude } from '../runner/run.js';",
+    "import { createClaudeTemporalWorker } from '../worker/worker.js';",
+    "import { createMongoStore } from '../store/mongo-store.js';",
+    "import { sessionPipeline } from '../workflows/index.js';",
+    'export const probe = [runClaude, createClaudeTemporalWorker, createMongoStore, sessionPipeline];',
+    '',
+  ].join('\n');
   expect(await rejectedLines('src/client/probe.ts', code)).toEqual([1, 2]);
 });
 
@@ -64,6 +71,32 @@ test('the CLI starts workflows only through the client', async () => {
     '',
   ].join('\n');
   expect(await rejectedLines('src/cli/commands/probe.ts', code)).toEqual([1, 2, 3]);
+});
+
+/** Lines of `code` at `file` that a layer rule rejects, static imports and `import()` alike. */
+async function rejectedImports(file: string, code: string): Promise<number[]> {
+  const [result] = await eslint.lintText(code, { filePath: `${PROJECT_ROOT}/${file}` });
+  return result!.messages.filter((m) => m.ruleId === 'no-restricted-imports' || m.ruleId === 'no-restricted-syntax').map((m) => m.line);
+}
+
+test('the CLI reaches the store through the client, and only the worker and demo commands run a worker, dynamic imports included', async () => {
+  const code = [
+    "import { createMongoStore } from '../../store/mongo-store.js';",
+    "export const store = () => import('../../store/mongo-store.js');",
+    "export const worker = () => import('../../worker/worker.js');",
+    "export const workflows = () => import('../../workflows/index.js');",
+    "export const temporal = () => import('@temporalio/client');",
+    "export const runner = () => import('../../runner/run.js');",
+    "export const sessions = () => import('../../client/sessions.js');",
+    "export const model = () => import('../../model/defaults.js');",
+    "export const stack = () => import('../../stack/stack.js');",
+    'export const probe = createMongoStore;',
+    '',
+  ].join('\n');
+  expect(await rejectedImports('src/cli/commands/probe.ts', code)).toEqual([1, 2, 3, 4, 5, 6]);
+  expect(await rejectedImports('src/cli/probe.ts', code)).toEqual([1, 2, 3, 4, 5, 6]);
+  expect(await rejectedImports('src/cli/commands/worker.ts', code)).toEqual([1, 2, 4, 5, 6]);
+  expect(await rejectedImports('src/cli/commands/demo.ts', code)).toEqual([1, 2, 4, 5, 6]);
 });
 
 test('the stack and the stub are for the CLI, the demo and tests only', async () => {

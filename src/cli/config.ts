@@ -115,8 +115,6 @@ export async function withLocalStack(
   return { ...config, values, sources, stack: state };
 }
 
-export const DEFAULT_MONGO_DB = 'claude_temporal';
-
 export function requireValue(value: string | undefined, what: string): string {
   if (!value) throw new CliError(`No ${what} configured: ${START_HINT}`, EXIT.unavailable);
   return value;

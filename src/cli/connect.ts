@@ -3,8 +3,8 @@
  * both failing fast (exit 4) when their server does not answer.
  */
 import { createClient, type ClaudeTemporalClient } from '../client/index.js';
-import { createMongoStore, type MongoSessionStore } from '../store/mongo-store.js';
-import { type ResolvedConfig, DEFAULT_MONGO_DB, requireValue } from './config.js';
+import { openSessionStore, type SessionStore } from '../client/sessions.js';
+import { type ResolvedConfig, requireValue } from './config.js';
 import { unavailable } from './exit-codes.js';
 
 /** How long a command waits for a server before it gives up with exit 4. */
@@ -20,20 +20,17 @@ export async function connectTemporal(config: ResolvedConfig): Promise<ClaudeTem
 }
 
 /** The store, with its connection checked (a ping), so later calls do not hang. */
-export async function openStore(config: ResolvedConfig): Promise<MongoSessionStore> {
+export async function openStore(config: ResolvedConfig): Promise<SessionStore> {
   const uri = requireValue(config.values.mongodbUri, 'MongoDB URI');
-  const store = createMongoStore({ uri, dbName: config.values.mongodbDb ?? DEFAULT_MONGO_DB, serverSelectionTimeoutMS: CONNECT_TIMEOUT_MS });
   try {
-    await store.ensureIndexes();
+    return await openSessionStore({ uri, dbName: config.values.mongodbDb, timeoutMs: CONNECT_TIMEOUT_MS });
   } catch (err) {
-    await store.close().catch(() => {});
     const e = err as { type?: string; message?: string };
     if (e.type === 'StoreUnavailable' || /Mongo/.test(String((err as Error).name))) {
       throw unavailable(`MongoDB unavailable at ${redact(uri)}: ${e.message ?? String(err)}`, err);
     }
     throw err;
   }
-  return store;
 }
 
 /** A URI without its password, for messages. */

@@ -5,7 +5,7 @@
 import { type Command } from 'commander';
 // `import type` (erased): the client and the driver load only when a command connects.
 import type { ClaudeTemporalClient } from '../client/index.js';
-import type { MongoSessionStore } from '../store/mongo-store.js';
+import type { SessionStore } from '../client/sessions.js';
 import { resolveConfig, type ConfigValues, type ResolvedConfig, withLocalStack } from './config.js';
 import { type Io } from './output.js';
 
@@ -20,7 +20,7 @@ export interface Context {
   io: Io;
   config: ResolvedConfig;
   temporal(): Promise<ClaudeTemporalClient>;
-  store(): Promise<MongoSessionStore>;
+  store(): Promise<SessionStore>;
   close(): Promise<void>;
 }
 
@@ -34,7 +34,7 @@ export function createContext(flags: GlobalFlags, streams: { stdout: NodeJS.Writ
   const io: Io = { ...streams, json: Boolean(flags.json) };
   let config = resolveConfig({ ...flags, temporalNamespace: flags.temporalNamespace ?? flags.namespace }, streams.env);
   let client: ClaudeTemporalClient | undefined;
-  let store: MongoSessionStore | undefined;
+  let store: SessionStore | undefined;
   const ctx: Context = {
     io,
     get config() {

@@ -27,3 +27,6 @@ export const MAX_RUN_ID_LENGTH = 256;
 export const MAX_DESCRIPTION_LENGTH = 10_000;
 export const MAX_NAME_LENGTH = 512;
 export const MAX_SCOPE_LENGTH = 4096;
+
+/** The MongoDB database of workers, the CLI and the client's session store. */
+export const DEFAULT_MONGO_DB = 'claude_temporal';

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, createWriteStream } from 'node:fs';
+import { accessSync, closeSync, constants, createWriteStream, fstatSync, openSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import { createInterface } from 'node:readline';
 
@@ -31,7 +32,10 @@ export interface SpawnServiceOptions {
   readyLine?: (line: string) => string | undefined;
   /** Polled until it resolves true, when readiness is not printed. */
   probe?: () => Promise<boolean>;
-  /** Leave running when this process exits (`stack up`). */
+  /**
+   * Leave running when this process exits (`stack up`). The server then writes straight to `logFile`
+   * (required): a pipe to this process would break when it exits, and a server writing to it would die.
+   */
   detached?: boolean;
 }
 
@@ -46,13 +50,17 @@ export function assertExecutable(file: string, what: string, installHint: string
 /** Start a server and wait until it is ready; a real readiness signal, never a sleep. */
 export async function spawnService(options: SpawnServiceOptions): Promise<{ service: Service; readyValue: string | undefined }> {
   assertExecutable(options.command, options.name, options.installHint);
+  if (options.detached && !options.logFile) throw new Error(`${options.name}: a detached service needs a log file`);
+  const logFd = options.detached ? openSync(options.logFile!, 'a') : undefined;
+  const logStart = logFd !== undefined ? fstatSync(logFd).size : 0;
   // A process group of its own, so stop() also reaches anything the server forks.
   const child = spawn(options.command, options.args, {
     cwd: options.cwd,
     env: options.env ?? process.env,
     detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: logFd !== undefined ? ['ignore', logFd, logFd] : ['ignore', 'pipe', 'pipe'],
   });
+  if (logFd !== undefined) closeSync(logFd);
   if (!options.detached && child.pid !== undefined) {
     // No orphans: if this process dies without stopping the stack, its servers die with it.
     const pid = child.pid;
@@ -60,7 +68,7 @@ export async function spawnService(options: SpawnServiceOptions): Promise<{ serv
     process.once('exit', onExit);
     child.once('exit', () => process.removeListener('exit', onExit));
   }
-  const log = options.logFile ? createWriteStream(options.logFile, { flags: 'a' }) : undefined;
+  const log = options.logFile && logFd === undefined ? createWriteStream(options.logFile, { flags: 'a' }) : undefined;
   const stderrTail: string[] = [];
   child.stderr?.on('data', (d: Buffer) => {
     log?.write(d);
@@ -81,15 +89,14 @@ export async function spawnService(options: SpawnServiceOptions): Promise<{ serv
 
   const timeoutMs = options.readyTimeoutMs ?? 90_000;
   try {
-    const readyValue = await waitReady(child, options, exitPromise, timeoutMs, log, () => stderrTail.join(''));
-    if (options.detached) {
-      // Nobody reads the pipes of a detached server after this: drain them so it never blocks.
-      child.stdout?.resume();
-      child.stderr?.removeAllListeners('data').resume();
-      child.unref();
-      (child.stdout as unknown as { unref?: () => void } | null)?.unref?.();
-      (child.stderr as unknown as { unref?: () => void } | null)?.unref?.();
+    const lines = logFd !== undefined ? followFile(options.logFile!, logStart) : pipeLines(child, log);
+    let readyValue: string | undefined;
+    try {
+      readyValue = await waitReady(child, options, exitPromise, timeoutMs, lines, async () => (logFd !== undefined ? await logTail(options.logFile!, logStart) : stderrTail.join('')));
+    } finally {
+      lines.stop();
     }
+    if (options.detached) child.unref();
     return { service, readyValue };
   } catch (err) {
     await service.stop(2_000);
@@ -97,19 +104,56 @@ export async function spawnService(options: SpawnServiceOptions): Promise<{ serv
   }
 }
 
+/** Lines a service prints, one listener at a time. */
+interface LineSource {
+  onLine(listener: (line: string) => void): void;
+  stop(): void;
+}
+
+/** The stdout lines of a piped child, also copied to its log. */
+function pipeLines(child: ChildProcess, log: NodeJS.WritableStream | undefined): LineSource {
+  const lines = createInterface({ input: child.stdout! });
+  let listener: ((line: string) => void) | undefined;
+  lines.on('line', (line) => {
+    log?.write(line + '\n');
+    listener?.(line);
+  });
+  return { onLine: (l) => void (listener = l), stop: () => (listener = undefined) };
+}
+
+/** The lines appended to `file` after `offset`, read every 100 ms (a detached server writes there itself). */
+function followFile(file: string, offset: number): LineSource {
+  let listener: ((line: string) => void) | undefined;
+  let done = 0;
+  let stopped = false;
+  const poll = async () => {
+    while (!stopped) {
+      const text = (await readFile(file).catch(() => Buffer.alloc(0))).subarray(offset).toString('utf8');
+      const complete = text.slice(0, text.lastIndexOf('\n') + 1).split('\n').slice(0, -1);
+      for (const line of complete.slice(done)) listener?.(line);
+      done = Math.max(done, complete.length);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  void poll();
+  return { onLine: (l) => void (listener = l), stop: () => void (stopped = true) };
+}
+
+async function logTail(file: string, offset: number): Promise<string> {
+  return (await readFile(file).catch(() => Buffer.alloc(0))).subarray(offset).toString('utf8').slice(-2000);
+}
+
 async function waitReady(
   child: ChildProcess,
   options: SpawnServiceOptions,
   exitPromise: Promise<void>,
   timeoutMs: number,
-  log: NodeJS.WritableStream | undefined,
-  stderr: () => string,
+  lines: LineSource,
+  output: () => Promise<string>,
 ): Promise<string | undefined> {
-  const lines = createInterface({ input: child.stdout! });
   let fromLine: ((v: string) => void) | undefined;
   const linePromise = new Promise<string>((resolve) => (fromLine = resolve));
-  lines.on('line', (line) => {
-    log?.write(line + '\n');
+  lines.onLine((line) => {
     const v = options.readyLine?.(line);
     if (v !== undefined) fromLine?.(v);
   });
@@ -117,8 +161,8 @@ async function waitReady(
   const deadline = Date.now() + timeoutMs;
   let timer: NodeJS.Timeout | undefined;
   const failed = new Promise<never>((_, reject) => {
-    void exitPromise.then(() =>
-      reject(new Error(`${options.name} exited before it was ready (exit code ${child.exitCode}): ${stderr().trim().slice(-2000)}`)),
+    void exitPromise.then(async () =>
+      reject(new Error(`${options.name} exited before it was ready (exit code ${child.exitCode}): ${(await output()).trim().slice(-2000)}`)),
     );
     timer = setTimeout(() => reject(new Error(`${options.name} was not ready within ${timeoutMs} ms`)), timeoutMs);
   });

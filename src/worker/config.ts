@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { invalidInput } from '../model/failures.js';
-import { DEFAULT_TASK_QUEUE } from '../model/defaults.js';
+import { DEFAULT_MONGO_DB, DEFAULT_TASK_QUEUE } from '../model/defaults.js';
 
 export interface WorkerConfig {
   /** Temporal frontend; default `127.0.0.1:7233`. */
@@ -60,7 +60,7 @@ export function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Worke
     namespace: env.TEMPORAL_NAMESPACE ?? 'default',
     taskQueue: env.TASK_QUEUE ?? DEFAULT_TASK_QUEUE,
     mongoUri: env.MONGODB_URI ?? 'mongodb://127.0.0.1:27017',
-    mongoDb: env.MONGODB_DB ?? 'claude_temporal',
+    mongoDb: env.MONGODB_DB ?? DEFAULT_MONGO_DB,
     claudePath: env.CLAUDE_PATH,
     workDir,
     configDir: path.resolve(env.CLAUDE_CONFIG_DIR ?? path.join(workDir, '.claude-config')),

@@ -131,7 +131,7 @@ test('query, resume, continue, fork and the fan-out, then the session commands',
     expect(byDay.stdout).toMatch(/^\d{4}-\d{2}-\d{2} │█+/m);
     expect(byDay.stdout).toMatch(/total \$[\d.]+ · \d+ runs/);
   });
-});
+}, 300_000); // A dozen CLI processes, each step a real claude run: slow on a loaded machine.
 
 test('run: a YAML pipeline file with --json; a failing step exits 3', async () => {
   await withWorker(async (env) => {

@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { type Command } from 'commander';
 import type { ClaudeTemporalClient } from '../../client/index.js';
+import type { SessionStore } from '../../client/sessions.js';
 import { type PipelineInput } from '../../model/workflow.js';
 import type { Stack } from '../../stack/stack.js';
 import { type Action } from '../context.js';
@@ -58,10 +59,10 @@ async function demo(io: Io, flags: DemoFlags): Promise<number> {
   const summary: Record<string, unknown> = { mode: realApi ? 'anthropic-api' : 'stub' };
 
   // The stack, the store and the worker SDK load only here.
-  const [{ createClient }, { startStack }, { createMongoStore }, { workerConfigFromEnv }, { createClaudeTemporalWorker }, { quietRuntime }] = await Promise.all([
+  const [{ createClient }, { openSessionStore }, { startStack }, { workerConfigFromEnv }, { createClaudeTemporalWorker }, { quietRuntime }] = await Promise.all([
     import('../../client/index.js'),
+    import('../../client/sessions.js'),
     import('../../stack/stack.js'),
-    import('../../store/mongo-store.js'),
     import('../../worker/config.js'),
     import('../../worker/worker.js'),
     import('../../worker/runtime.js'),
@@ -81,8 +82,9 @@ async function demo(io: Io, flags: DemoFlags): Promise<number> {
   let worker: Awaited<ReturnType<typeof createClaudeTemporalWorker>> | undefined;
   let running: Promise<void> | undefined;
   let client: ClaudeTemporalClient | undefined;
-  const store = createMongoStore({ uri: stack.mongoUri, dbName: 'claude_temporal_demo', serverSelectionTimeoutMS: 3_000 });
+  let store: SessionStore | undefined;
   try {
+    store = await openSessionStore({ uri: stack.mongoUri, dbName: 'claude_temporal_demo', timeoutMs: 3_000 });
     say(`Temporal ${stack.temporalAddress}  MongoDB ${stack.mongoUri}  stub ${stack.stubUrl}`);
     if (stack.temporalUiUrl) say(`Temporal UI ${stack.temporalUiUrl}`);
     say(
@@ -194,7 +196,7 @@ async function demo(io: Io, flags: DemoFlags): Promise<number> {
       worker.shutdown();
       await running?.catch(() => {});
     }
-    await store.close().catch(() => {});
+    await store?.close().catch(() => {});
     await stack.stop();
     await rm(workDir, { recursive: true, force: true });
   }

@@ -4,7 +4,8 @@
  * an unreachable one fails fast with exit 4.
  */
 import { type Command } from 'commander';
-import { DEFAULT_MONGO_DB, withLocalStack } from '../config.js';
+import { DEFAULT_MONGO_DB } from '../../model/defaults.js';
+import { withLocalStack } from '../config.js';
 import { type Action, type Context } from '../context.js';
 import { EXIT, unavailable } from '../exit-codes.js';
 import { printJson } from '../output.js';
