@@ -54,9 +54,16 @@ export function createActivities({ store, claude, logger = silentLogger, heartbe
     });
   }
 
+  /** The session a conversation's key holds in the store, read when the conversation (re)starts. */
+  async function loadConversation({ key }: { key: string }): Promise<{ sessionId: string; exchanges: number } | null> {
+    const record = await withTypedFailures(() => store.getConversation(key));
+    return record ? { sessionId: record.sessionId, exchanges: record.exchanges } : null;
+  }
+
   return {
     runStep: createStepActivity({ store, claude, logger, heartbeatIntervalMs }),
     resolveContinueSession,
+    loadConversation,
     cleanupSessions: createCleanupActivity(store),
   };
 }

@@ -122,13 +122,18 @@ export function createStepActivity(deps: StepDeps): (input: StepInput) => Promis
         },
       });
     } catch (err) {
-      await recordFailure(deps, base, progress, err);
+      const cancelled = ctx.cancellationSignal.aborted;
+      await recordFailure(deps, base, progress, cancelled ? new ClaudeTemporalError('Cancelled', 'Step cancelled') : err);
+      if (cancelled) throw new CancelledFailure('Step cancelled');
       throw toApplicationFailure(err);
     } finally {
       clearInterval(beat);
     }
     if (ctx.cancellationSignal.aborted) {
-      await recordFailure(deps, base, progress, new ClaudeTemporalError('Cancelled', 'Step cancelled'));
+      // The process tree is gone by now (the runner waits for it): the ledger says `Cancelled` with what was spent,
+      // the CLI's own figure when it printed one before it stopped, else the estimate.
+      const spent = outcome.runCostUsd > 0 ? outcome.runCostUsd : progress.spendUsd;
+      await recordFailure(deps, base, { ...progress, spendUsd: spent }, new ClaudeTemporalError('Cancelled', 'Step cancelled'));
       throw new CancelledFailure('Step cancelled');
     }
     return { outcome, progress };
@@ -145,6 +150,11 @@ export function createStepActivity(deps: StepDeps): (input: StepInput) => Promis
     const entry = finishedEntry(base, outcome, progress);
     if (outcome.status !== 'failed') {
       await withTypedFailures(() => store.recordRun(entry));
+      if (step.input.conversation) {
+        // The key's session, for a conversation re-opened later: recorded once the exchange is.
+        const { key, exchange } = step.input.conversation;
+        await withTypedFailures(() => store.recordConversation({ key, sessionId, exchanges: exchange }));
+      }
       return entry;
     }
     // The conversation goes back to where it was; recordRun also sets the session's status from its latest run.

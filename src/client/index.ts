@@ -4,7 +4,7 @@
  * cleanup of old sessions (now, or on a Schedule).
  */
 import { randomUUID } from 'node:crypto';
-import { Client, Connection, WithStartWorkflowOperation } from '@temporalio/client';
+import { Client, Connection, WithStartWorkflowOperation, type WorkflowHandle } from '@temporalio/client';
 import {
   closeConversationSignal,
   conversationSendUpdate,
@@ -14,11 +14,30 @@ import {
   TAGS_SEARCH_ATTRIBUTE,
 } from '../workflows/definitions.js';
 import { conversation, exploreAlternatives, sessionPipeline } from '../workflows/index.js';
-import { type CleanupInput, type ConversationInput, type ExploreInput, type ExploreResult, type PipelineInput, type PipelineResult } from '../model/workflow.js';
+import { type CleanupInput, type ConversationInput, type ConversationSendInput, type ExploreInput, type ExploreResult, type PipelineInput, type PipelineResult } from '../model/workflow.js';
 import { describeCleanupSchedule, ensureCleanupSchedule, runCleanup } from './cleanup.js';
 import { DEFAULT_TASK_QUEUE } from '../model/defaults.js';
 import { runningStep } from './live.js';
+import { ClaudeTemporalError } from '../model/failures.js';
+import { formatUsd, oneStepPipelineName } from '../model/formats.js';
 import {
+  cancelRun,
+  closeConversation,
+  conversationOpen,
+  conversationWorkflowId,
+  listRuns,
+  RunDetachedError,
+  runFinished,
+  runInfo,
+  runResult,
+  tailMessages,
+  type CancelOptions,
+  type ListRunsOptions,
+  type LiveDeps,
+  type TailCursor,
+} from './operations.js';
+import {
+  type AbortOptions,
   type CleanupScheduleOptions,
   type ClientOptions,
   type ConversationHandle,
@@ -30,6 +49,7 @@ import {
 import { validatePipelineInput } from '../model/validation/pipeline.js';
 
 export type * from './types.js';
+export * from './operations.js';
 
 export type ClaudeTemporalClient = Awaited<ReturnType<typeof createClient>>;
 
@@ -68,6 +88,12 @@ export async function createClient(options: ClientOptions = {}) {
       ...startOptions(workflowId, valid.name ?? 'pipeline', valid.tags, valid.description),
       args: [valid],
     });
+    return pipelineRun(handle);
+  }
+
+  /** A pipeline started earlier (by anyone), to follow or cancel. */
+  function pipelineRun(handle: WorkflowHandle<typeof sessionPipeline>): PipelineRun {
+    const workflowId = handle.workflowId;
     return {
       workflowId,
       handle,
@@ -81,16 +107,51 @@ export async function createClient(options: ClientOptions = {}) {
     };
   }
 
-  async function runPipeline(input: PipelineInput, opts: StartOptions = {}): Promise<PipelineResult> {
-    return await (await startPipeline(input, opts)).result();
+  async function runPipeline(input: PipelineInput, opts: StartOptions & AbortOptions = {}): Promise<PipelineResult> {
+    const run = await startPipeline(input, opts);
+    return await untilDoneOrAborted(run.workflowId, run.result(), opts);
+  }
+
+  const live: LiveDeps = { temporal: client, taskQueue, store: options.store };
+
+  /** The run's result, unless the signal aborts first: then detach, or cancel and wait. */
+  async function untilDoneOrAborted<T>(workflowId: string, result: Promise<T>, { signal, cancelOnAbort }: AbortOptions): Promise<T> {
+    if (!signal) return await result;
+    result.catch(() => undefined);
+    if (signal.aborted) throw await aborted(workflowId, cancelOnAbort);
+    let onAbort: (() => void) | undefined;
+    let abortStarted = false;
+    const abort = new Promise<never>((_, reject) => {
+      onAbort = () => {
+        abortStarted = true;
+        void aborted(workflowId, cancelOnAbort).then(reject, reject);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    abort.catch(() => undefined);
+    try {
+      return await Promise.race([result, abort]);
+    } catch (err) {
+      // The cancellation closes the workflow before the wait for its processes ends: report the cancellation.
+      if (abortStarted) return await abort;
+      throw err;
+    } finally {
+      signal.removeEventListener('abort', onAbort!);
+    }
+  }
+
+  async function aborted(workflowId: string, cancel = false): Promise<Error> {
+    if (!cancel) return new RunDetachedError(workflowId);
+    const c = await cancelRun(live, workflowId);
+    return new ClaudeTemporalError('Cancelled', `Run ${workflowId} cancelled after spending ${formatUsd(c.spendUsd)}`);
   }
 
   async function oneStep(step: PipelineInput['steps'][number], opts: StepCallOptions): Promise<SessionRunResult> {
-    const { tags, description, scope, workflowId, tuning, ...claudeOptions } = opts;
+    const { tags, description, scope, workflowId, tuning, signal, cancelOnAbort, ...claudeOptions } = opts;
     const id = workflowId ?? `${step.mode}-${randomUUID()}`;
     const result = await runPipeline(
-      { name: step.mode, steps: [{ ...step, options: claudeOptions }], tags, description, scope, tuning },
-      { workflowId: id },
+      { name: oneStepPipelineName(step.mode), steps: [{ ...step, options: claudeOptions }], tags, description, scope, tuning },
+      { workflowId: id, signal, cancelOnAbort },
     );
     const s = result.steps[0]!;
     return {
@@ -116,6 +177,27 @@ export async function createClient(options: ClientOptions = {}) {
     taskQueue,
     startPipeline,
     runPipeline,
+    /** Follow a pipeline started earlier, by workflow id. */
+    attachPipeline: (workflowId: string) => pipelineRun(client.workflow.getHandle<typeof sessionPipeline>(workflowId)),
+    /** Running and recent runs of the task queue (pipelines, fan-outs, conversations), most recent first. */
+    listRuns: (opts?: ListRunsOptions) => listRuns(live, opts),
+    /** Cancel a run and wait until it has stopped; reports the spend recorded. */
+    cancelRun: (workflowId: string, opts?: CancelOptions) => cancelRun(live, workflowId, opts),
+    /** A finished run's result (status `running` when it has not finished). */
+    runResult: (workflowId: string) => runResult(live, workflowId),
+    /** A run's kind and status, without waiting. */
+    runInfo: (workflowId: string) => runInfo(live, workflowId),
+    /** Wait until a run has finished; resolves to its status. */
+    runFinished: (workflowId: string) => runFinished(live, workflowId),
+    /** The next stored messages of a run's steps, as lines; needs the store. */
+    tailMessages: (workflowId: string, cursor: TailCursor) => {
+      if (!options.store) throw new Error('tailMessages needs the client to be given the store');
+      return tailMessages(options.store, workflowId, cursor);
+    },
+    /** Whether the key's conversation is open. */
+    conversationOpen: (key: string) => conversationOpen(live, key),
+    /** Close the key's conversation and wait until it has ended; false when none was open. */
+    closeConversation: (key: string) => closeConversation(live, key),
     /** A new session. */
     query: (prompt: string, opts: StepCallOptions = {}) => oneStep({ mode: 'query', prompt }, opts),
     /** The most recent session of the scope. */
@@ -132,17 +214,18 @@ export async function createClient(options: ClientOptions = {}) {
 
     /** The conversation of a key: started on first use, one prompt at a time. */
     conversation(key: string, input: Omit<ConversationInput, 'key'> = {}): ConversationHandle {
-      const workflowId = `conversation-${key}`;
+      const workflowId = conversationWorkflowId(key);
       const handle = client.workflow.getHandle<typeof conversation>(workflowId);
       return {
         workflowId,
-        async send(prompt: string) {
+        async send(prompt: string, sendOptions: { fork?: boolean } = {}) {
           const start = new WithStartWorkflowOperation(conversation, {
             ...startOptions(workflowId, 'conversation', input.tags, input.description),
             args: [{ ...input, key }],
             workflowIdConflictPolicy: 'USE_EXISTING',
           });
-          return await client.workflow.executeUpdateWithStart(conversationSendUpdate, { args: [{ prompt }], startWorkflowOperation: start });
+          const args: [ConversationSendInput] = [sendOptions.fork ? { prompt, fork: true } : { prompt }];
+          return await client.workflow.executeUpdateWithStart(conversationSendUpdate, { args, startWorkflowOperation: start });
         },
         state: () => handle.query(conversationStateQuery),
         close: () => handle.signal(closeConversationSignal),

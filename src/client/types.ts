@@ -10,6 +10,7 @@ import {
   type PipelineResult,
   type StepActivityTuning,
 } from '../model/workflow.js';
+import { type LedgerReader } from './operations.js';
 
 
 export interface ClientOptions {
@@ -25,10 +26,20 @@ export interface ClientOptions {
   searchAttributes?: boolean;
   /** Give up connecting to `address` after this long; default the SDK's (10 s). */
   connectTimeoutMs?: number;
+  /** The session store, for spend in `listRuns`, `cancelRun` and message tails; default none (those go without). */
+  store?: LedgerReader;
+}
+
+/** How a run helper that waits for its run (`runPipeline`, `query`, ...) treats an abort, as Ctrl-C does in the CLI. */
+export interface AbortOptions {
+  /** Aborting detaches: the helper rejects with `RunDetachedError` and the run goes on; default none. */
+  signal?: AbortSignal;
+  /** Aborting cancels the run instead, waits until it has stopped and rejects with a `Cancelled` error; default false. */
+  cancelOnAbort?: boolean;
 }
 
 /** Options of a single-step call (`query`, `continue`, `resume`, `fork`). */
-export interface StepCallOptions extends ClaudeOptions {
+export interface StepCallOptions extends ClaudeOptions, AbortOptions {
   tags?: string[];
   description?: string;
   /** Working directory and scope of `continue`; default: the worker's. */
@@ -71,7 +82,8 @@ export interface PipelineRun {
 
 export interface ConversationHandle {
   workflowId: string;
-  send(prompt: string): Promise<ConversationReply>;
+  /** One exchange; `fork` branches into a new session of the current one and continues there. */
+  send(prompt: string, options?: { fork?: boolean }): Promise<ConversationReply>;
   state(): Promise<ConversationState>;
   close(): Promise<void>;
 }

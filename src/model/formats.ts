@@ -11,3 +11,23 @@ export const TAG_CHARS_MESSAGE = 'may contain only letters, digits and : _ - . /
 export function roundUsd(value: number): number {
   return Math.round(value * 1e10) / 1e10;
 }
+
+/**
+ * The one money format of everything a user reads: dollars with four decimals (`$0.0080`, `$1.2500`);
+ * an amount under a tenth of a cent that is not zero gets two significant digits instead (`$0.00012`), so it
+ * never reads as `$0.0000`. JSON carries the unrounded number.
+ */
+export function formatUsd(value: number): string {
+  const abs = Math.abs(value);
+  if (abs === 0 || abs >= 0.001) return `${value < 0 ? '-' : ''}$${abs.toFixed(4)}`;
+  const decimals = Math.min(12, 1 - Math.floor(Math.log10(abs)));
+  return `${value < 0 ? '-' : ''}$${abs.toFixed(decimals)}`;
+}
+
+/**
+ * The pipeline name of a single command (`query`, `continue`, `resume`, `fork` from the CLI or the client):
+ * what `costs --by pipeline`, `ps` and the Web UI show for it, distinct from any pipeline file's name.
+ */
+export function oneStepPipelineName(mode: string): string {
+  return `one-step ${mode}`;
+}

@@ -225,3 +225,15 @@ export interface SessionUpsert {
   forkedAtMessage?: number | null;
   status?: SessionStatus;
 }
+
+/**
+ * A conversation as the store keeps it: its key's current session, so a closed conversation re-opened with the
+ * same key resumes where it left off, whichever worker runs it. `exchanges` counts prompt-and-reply pairs.
+ */
+export interface ConversationRecord {
+  key: string;
+  sessionId: string;
+  exchanges: number;
+  createdAt: Date;
+  updatedAt: Date;
+}

@@ -69,6 +69,8 @@ export interface StepInput {
   description?: string;
   scope?: string;
   origin?: Origin;
+  /** A conversation's exchange: the activity records the key's session in the store once the step completes. */
+  conversation?: { key: string; exchange: number };
 }
 
 export interface StepResult {
@@ -106,11 +108,14 @@ export interface StepHeartbeat {
   summary: string | null;
 }
 
+export const STEP_STATES = ['pending', 'running', 'done', 'failed', 'cancelled', 'skipped'] as const;
+export type StepState = (typeof STEP_STATES)[number];
+
 export interface StepReport {
   index: number;
   name: string;
   mode: ClaudeMode;
-  state: 'pending' | 'running' | 'done' | 'failed' | 'skipped';
+  state: StepState;
   sessionId: string | null;
   status: RunStatus | null;
   failureType: FailureType | null;
@@ -120,7 +125,8 @@ export interface StepReport {
   summary: string | null;
 }
 
-export type PipelineStatus = 'running' | 'completed' | 'stopped' | 'failed';
+export const PIPELINE_STATUSES = ['running', 'completed', 'stopped', 'failed', 'cancelled'] as const;
+export type PipelineStatus = (typeof PIPELINE_STATUSES)[number];
 
 export interface PipelineProgress {
   name: string;
@@ -178,6 +184,8 @@ export interface ConversationInput {
   tuning?: StepActivityTuning;
   /** Continue-as-new once history has this many events, besides when Temporal suggests it; default 10,000. */
   continueAsNewAfterEvents?: number;
+  /** Start a new session even when the store holds one for this key; default false (resume the key's session). */
+  newSession?: boolean;
   /** Carried over continue-as-new. */
   state?: ConversationCarry;
 }
@@ -186,6 +194,7 @@ export interface ConversationCarry {
   /** Fixed at the first run, so step keys of a later conversation with the same key never collide. */
   conversationId: string;
   sessionId: string | null;
+  /** Exchanges so far (prompt-and-reply pairs), counted across re-openings of the key. */
   turns: number;
   totalCostUsd: number;
   generation: number;
@@ -193,10 +202,14 @@ export interface ConversationCarry {
 
 export interface ConversationSendInput {
   prompt: string;
+  /** Branch the conversation: fork its session with this prompt and continue in the new session; default false. */
+  fork?: boolean;
 }
+
 
 export interface ConversationReply {
   sessionId: string;
+  /** This exchange's number in the conversation (1-based). */
   turn: number;
   summary: string | null;
   resultText: string | null;

@@ -1,6 +1,6 @@
 /** What every store module works on: the collections, buckets, clock and limits, plus the idempotent write helpers. */
 import { GridFSBucket, MongoBulkWriteError, type Collection, type Db, type Filter, type UpdateFilter } from 'mongodb';
-import { COLLECTIONS, type MessageDoc, type RunDoc, type RunStartDoc, type SessionDoc } from './documents.js';
+import { COLLECTIONS, type ConversationDoc, type MessageDoc, type RunDoc, type RunStartDoc, type SessionDoc } from './documents.js';
 import { isDuplicateKey } from './errors.js';
 
 export interface StoreContext {
@@ -9,6 +9,7 @@ export interface StoreContext {
   readonly messages: Collection<MessageDoc>;
   readonly runs: Collection<RunDoc>;
   readonly runStarts: Collection<RunStartDoc>;
+  readonly conversations: Collection<ConversationDoc>;
   readonly transcripts: GridFSBucket;
   readonly overflow: GridFSBucket;
   /** Run start marks already read or written: `appendMessages` is called once per batch. */
@@ -26,6 +27,7 @@ export function createContext(db: Db, now: () => Date, inlineLimit: number): Sto
     messages: db.collection<MessageDoc>(COLLECTIONS.messages),
     runs: db.collection<RunDoc>(COLLECTIONS.runs),
     runStarts: db.collection<RunStartDoc>(COLLECTIONS.runStarts),
+    conversations: db.collection<ConversationDoc>(COLLECTIONS.conversations),
     transcripts: new GridFSBucket(db, { bucketName: COLLECTIONS.transcripts }),
     overflow: new GridFSBucket(db, { bucketName: COLLECTIONS.overflow }),
     runStartCache: new Map(),

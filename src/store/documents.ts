@@ -8,6 +8,7 @@ export const COLLECTIONS = {
   messages: 'messages',
   runs: 'runs',
   runStarts: 'run_starts',
+  conversations: 'conversations',
   transcripts: 'transcripts',
   overflow: 'message_overflow',
 } as const;
@@ -35,6 +36,15 @@ export interface ModelUsageDoc extends ModelUsage {
 
 /** Model ids may contain `.`, which FerretDB refuses as a key: usage is stored as an array. */
 export type RunDoc = Omit<RunLedgerEntry, 'runId' | 'usageByModel'> & { _id: string; usageByModel: ModelUsageDoc[] };
+
+/** A conversation key's current session: `_id` = the key. */
+export interface ConversationDoc {
+  _id: string;
+  sessionId: string;
+  exchanges: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
 
 export interface RunStartDoc {
   _id: string;

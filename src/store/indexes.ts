@@ -28,7 +28,9 @@ export async function ensureIndexes(c: StoreContext): Promise<void> {
       { key: { tags: 1, sessionId: 1, startedAt: 1 }, name: 'tags_session_startedAt' },
       { key: { startedAt: 1 }, name: 'startedAt' },
       { key: { day: 1 }, name: 'day' },
+      { key: { workflowId: 1, startedAt: 1 }, name: 'workflowId_startedAt' },
     ]);
+    await createMissing(c.conversations, [{ key: { updatedAt: -1 }, name: 'updatedAt' }]);
     await createMissing(c.runStarts, [{ key: { sessionId: 1 }, name: 'sessionId' }]);
     for (const bucket of [COLLECTIONS.transcripts, COLLECTIONS.overflow]) {
       // The driver's own GridFS indexes (same keys and names), then ours.

@@ -45,6 +45,17 @@ export async function runsOfStep(c: StoreContext, stepKey: string): Promise<RunL
   });
 }
 
+/** Ledger entries of these workflows (every step and attempt), oldest first. */
+export async function runsOfWorkflows(c: StoreContext, workflowIds: readonly string[]): Promise<RunLedgerEntry[]> {
+  if (!Array.isArray(workflowIds)) throw invalidInput('workflowIds', 'must be an array');
+  const ids = workflowIds.map((id, i) => v.name(id, `workflowIds[${i}]`));
+  if (ids.length === 0) return [];
+  return guard(async () => {
+    const docs = await c.runs.find({ workflowId: { $in: ids } }).sort({ startedAt: 1, attempt: 1, _id: 1 }).limit(10_000).toArray();
+    return docs.map(toEntry);
+  });
+}
+
 /**
  * Recomputes a session's derived fields from the ledger and the messages and `$set`s them
  * (no `$inc`, so a retry converges). With `created` the session is upserted (recordRun may

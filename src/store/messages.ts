@@ -102,19 +102,31 @@ export async function writeOverflow(
 export async function* streamMessages(c: StoreContext, sessionId: string): AsyncGenerator<StoredMessage> {
   const cursor = c.messages.find({ sessionId }).sort({ runAt: 1, runId: 1, seq: 1 }).batchSize(200);
   try {
-    for await (const d of cursor) {
-      let raw = d.raw;
-      if (raw === null || raw === undefined) {
-        const bytes = await readStream(c.overflow.openDownloadStream((d.overflow?.fileId ?? d._id) as unknown as ObjectId));
-        raw = bytes.toString('utf8');
-      }
-      yield { sessionId: d.sessionId, runId: d.runId, seq: d.seq, type: d.type, subtype: d.subtype ?? null, raw };
-    }
+    for await (const d of cursor) yield await storedMessage(c, d);
   } catch (error) {
     throw mapError(error);
   } finally {
     await cursor.close().catch(() => undefined);
   }
+}
+
+/** A run's messages after sequence number `afterSeq`, in order, at most `limit` (a live tail reads these). */
+export async function messagesOfRun(c: StoreContext, runId: string, afterSeq = 0, limit = 500): Promise<StoredMessage[]> {
+  const rid = v.runId(runId);
+  const after = v.count(afterSeq, 'afterSeq');
+  const n = v.limit(limit, 'limit');
+  return guard(async () => {
+    const docs = await c.messages.find({ runId: rid, seq: { $gt: after } }).sort({ runId: 1, seq: 1 }).limit(n).toArray();
+    const out: StoredMessage[] = [];
+    for (const d of docs) out.push(await storedMessage(c, d));
+    return out;
+  });
+}
+
+/** A message document as a stored message, its line read from GridFS when it overflowed. */
+async function storedMessage(c: StoreContext, d: MessageDoc): Promise<StoredMessage> {
+  const raw = d.raw ?? (await readStream(c.overflow.openDownloadStream((d.overflow?.fileId ?? d._id) as unknown as ObjectId))).toString('utf8');
+  return { sessionId: d.sessionId, runId: d.runId, seq: d.seq, type: d.type, subtype: d.subtype ?? null, raw };
 }
 
 export async function discardRunMessages(c: StoreContext, sessionId: string, runId: string): Promise<number> {

@@ -10,6 +10,7 @@
  *   kept verbatim in `raw`; ordered by (`runAt`, `runId`, `seq`).
  * - `runs`: the run ledger, `_id` = run id, written with `$set` of the whole entry.
  * - `run_starts`: when each run first appended messages (its `runAt`), set once.
+ * - `conversations`: each conversation key's current session, `_id` = the key.
  * - GridFS buckets `transcripts` (one current file per session) and
  *   `message_overflow` (lines too big for one document, id = the message id).
  *
@@ -18,6 +19,7 @@
 import { MongoClient } from 'mongodb';
 import { invalidInput } from '../model/failures.js';
 import * as cleanup from './cleanup.js';
+import * as conversations from './conversations.js';
 import { createContext, type StoreContext } from './context.js';
 import * as costs from './cost-report.js';
 import { ensureIndexes } from './indexes.js';
@@ -31,6 +33,7 @@ import * as transcripts from './transcripts.js';
 import {
   type CleanupOptions,
   type CleanupResult,
+  type ConversationRecord,
   type CostReport,
   type CostReportQuery,
   type LineageResult,
@@ -43,6 +46,7 @@ import {
   type SearchQuery,
   type SessionMetadata,
   type SessionUpsert,
+  type StoredMessage,
 } from '../model/session.js';
 import { type SessionStore } from './types.js';
 import * as v from '../model/validation/index.js';
@@ -163,8 +167,25 @@ class MongoStore implements MongoSessionStore {
   runsOfStep(stepKey: string): Promise<RunLedgerEntry[]> {
     return ledger.runsOfStep(this.c, stepKey);
   }
+  runsOfWorkflows(workflowIds: readonly string[]): Promise<RunLedgerEntry[]> {
+    return ledger.runsOfWorkflows(this.c, workflowIds);
+  }
+  messagesOfRun(runId: string, afterSeq?: number, limit?: number): Promise<StoredMessage[]> {
+    return messages.messagesOfRun(this.c, runId, afterSeq, limit);
+  }
   costReport(query: CostReportQuery): Promise<CostReport> {
     return costs.costReport(this.c, query);
+  }
+
+  // Conversations
+  recordConversation(input: { key: string; sessionId: string; exchanges: number }): Promise<void> {
+    return conversations.recordConversation(this.c, input);
+  }
+  getConversation(key: string): Promise<ConversationRecord | null> {
+    return conversations.getConversation(this.c, key);
+  }
+  listConversations(limit?: number): Promise<ConversationRecord[]> {
+    return conversations.listConversations(this.c, limit);
   }
 
   // Finding and deleting

@@ -5,6 +5,7 @@
 import {
   type CleanupOptions,
   type CleanupResult,
+  type ConversationRecord,
   type CostReport,
   type CostReportQuery,
   type LineageResult,
@@ -17,6 +18,7 @@ import {
   type SearchQuery,
   type SessionMetadata,
   type SessionUpsert,
+  type StoredMessage,
 } from '../model/session.js';
 
 export interface SessionStore {
@@ -35,6 +37,15 @@ export interface SessionStore {
   getRun(runId: string): Promise<RunLedgerEntry | null>;
   /** Ledger entries of one step, oldest first (its attempts). */
   runsOfStep(stepKey: string): Promise<RunLedgerEntry[]>;
+  /** Ledger entries of these workflows (every step and attempt), oldest first. */
+  runsOfWorkflows(workflowIds: readonly string[]): Promise<RunLedgerEntry[]>;
+  /** A run's stored messages after sequence number `afterSeq`, in order, at most `limit` (default 500). */
+  messagesOfRun(runId: string, afterSeq?: number, limit?: number): Promise<StoredMessage[]>;
+  /** Record a conversation's session after its exchange `exchanges`; an older exchange never overwrites a newer one. */
+  recordConversation(input: { key: string; sessionId: string; exchanges: number }): Promise<void>;
+  getConversation(key: string): Promise<ConversationRecord | null>;
+  /** Conversations, most recently used first. */
+  listConversations(limit?: number): Promise<ConversationRecord[]>;
   /** The most recently updated session of a scope (`continue`), or null. */
   latestSessionInScope(scope: string): Promise<SessionMetadata | null>;
   /** Store the CLI's JSONL transcript of a session (GridFS), replacing the previous one. */

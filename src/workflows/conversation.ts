@@ -3,14 +3,17 @@ import {
   ApplicationFailure,
   condition,
   continueAsNew,
+  patched,
   setHandler,
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
 import {
   closeConversationSignal,
+  CONVERSATION_RECORD_PATCH,
   conversationSendUpdate,
   conversationStateQuery,
+  conversationStoreActivities,
   stepActivities,
 } from './definitions.js';
 import { roundUsd } from '../model/formats.js';
@@ -25,6 +28,9 @@ import { type ConversationCarry, type ConversationInput, type ConversationReply,
 export async function conversation(input: ConversationInput): Promise<ConversationCarry> {
   const { runStep } = stepActivities(input.tuning);
   const state: ConversationCarry = input.state ?? { conversationId: uuid4(), sessionId: null, turns: 0, totalCostUsd: 0, generation: 0 };
+  // Histories recorded before the store kept conversations neither read nor write the key's record.
+  const keepsRecord = patched(CONVERSATION_RECORD_PATCH);
+  let loaded = !(keepsRecord && !input.state);
   let closed = false;
   // Tickets give arrival order: a handler runs when its ticket is the oldest one waiting.
   const queue: number[] = [];
@@ -36,25 +42,28 @@ export async function conversation(input: ConversationInput): Promise<Conversati
   });
   setHandler(
     conversationSendUpdate,
-    async ({ prompt }): Promise<ConversationReply> => {
+    async ({ prompt, fork }): Promise<ConversationReply> => {
       const ticket = nextTicket++;
       queue.push(ticket);
       try {
-        await condition(() => queue[0] === ticket);
+        await condition(() => loaded && queue[0] === ticket);
         const turn = state.turns + 1;
         const { workflowId } = workflowInfo();
+        // `fork` branches into a new session of the current one; the conversation continues there.
+        const mode = !state.sessionId ? 'query' : fork ? 'fork' : 'resume';
         const result = await runStep({
           // The key plus the turn number is stable across continue-as-new generations.
           stepKey: `${workflowId}/${state.conversationId}/turn-${turn}`,
-          mode: state.sessionId ? 'resume' : 'query',
+          mode,
           prompt,
           sessionId: state.sessionId ?? undefined,
-          newSessionId: state.sessionId ? undefined : uuid4(),
+          newSessionId: mode === 'resume' ? undefined : uuid4(),
           options: input.options,
           tags: input.tags,
           description: input.description ?? `Conversation ${input.key}`,
           scope: input.scope,
           origin: { pipeline: 'conversation', workflowId, step: `turn-${turn}` },
+          ...(keepsRecord ? { conversation: { key: input.key, exchange: turn } } : {}),
         });
         state.sessionId = result.sessionId;
         state.turns = turn;
@@ -80,6 +89,17 @@ export async function conversation(input: ConversationInput): Promise<Conversati
       },
     },
   );
+
+  if (!loaded) {
+    // Handlers first (an update may come with the start); then the key's record: a conversation re-opened with
+    // its key resumes the session the store holds (a new one only when asked).
+    const record = await conversationStoreActivities.loadConversation({ key: input.key });
+    if (record) {
+      state.turns = record.exchanges;
+      if (!input.newSession) state.sessionId = record.sessionId;
+    }
+    loaded = true;
+  }
 
   const limit = input.continueAsNewAfterEvents ?? 10_000;
   const shouldRoll = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= limit;

@@ -27,6 +27,8 @@ export const progressQuery = defineQuery<PipelineProgress>('progress');
 export const conversationSendUpdate = defineUpdate<ConversationReply, [ConversationSendInput]>('send');
 export const conversationStateQuery = defineQuery<ConversationState>('conversationState');
 export const closeConversationSignal = defineSignal('close');
+/** The conversation keeps its key's session in the store (`patched`: older histories replay without it). */
+export const CONVERSATION_RECORD_PATCH = 'conversation-record';
 
 /** Registered on the dev server by the stack; on a real server, see the README. */
 // Plain objects of @temporalio/common's key type: the workflow package does not re-export its factory.
@@ -54,6 +56,11 @@ export function stepActivities(tuning: StepActivityTuning = {}) {
 
 /** Short store look-ups and the cleanup run. */
 export const storeActivities = proxyActivities<Pick<Activities, 'resolveContinueSession'>>({
+  startToCloseTimeout: '1 minute',
+  retry: { maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
+});
+
+export const conversationStoreActivities = proxyActivities<Pick<Activities, 'loadConversation'>>({
   startToCloseTimeout: '1 minute',
   retry: { maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
 });

@@ -106,11 +106,14 @@ export async function sessionPipeline(input: PipelineInput): Promise<PipelineRes
         return finish(progress, 'stopped', `step ${report.name} ended with ${result.status}`);
       }
     } catch (err) {
-      report.state = 'failed';
       if (isCancellation(err)) {
-        progress.status = 'failed';
+        // Only the queryable progress changes here (no command), so recorded histories replay unchanged.
+        report.state = 'cancelled';
+        report.failureType = 'Cancelled';
+        finish(progress, 'cancelled', `cancelled during step ${report.name}`);
         throw err;
       }
+      report.state = 'failed';
       report.failureType = failureTypeOf(err);
       finish(progress, 'failed', `step ${report.name} failed: ${report.failureType ?? 'unknown failure'}`);
       throw ApplicationFailure.create({

@@ -15,7 +15,9 @@ test('recorded workflow histories replay against the current workflow code', asy
     expect.arrayContaining([
       'cleanup-sessions.json',
       'conversation.json',
+      'conversation-record.json',
       'explore-alternatives.json',
+      'session-pipeline-cancelled.json',
       'session-pipeline-documentation.json',
       'session-pipeline-retry.json',
     ]),
