@@ -12,6 +12,10 @@ export const EXIT = {
   usage: 2,
   failedRun: 3,
   unavailable: 4,
+  /** The run was cancelled (by `cancel`, a second Ctrl-C or `--cancel-on-interrupt`). */
+  cancelled: 5,
+  /** Ctrl-C detached from a run that goes on. */
+  detached: 130,
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
@@ -71,6 +75,10 @@ export function classify(err: unknown): ClassifiedError {
   if (first.type === 'InvalidInput') {
     const field = (first.evidence as { field?: string } | undefined)?.field;
     return { exitCode: EXIT.usage, type: 'InvalidInput', message, ...(field ? { field } : {}) };
+  }
+  // A cancelled workflow (or step): its own outcome, not a failure.
+  if (links.some((e) => e.name === 'CancelledFailure' || e.type === 'Cancelled')) {
+    return { exitCode: EXIT.cancelled, type: 'Cancelled', message: innermostMessage(err) };
   }
   // A workflow that failed: its cause carries the failure type of the step.
   if (first.name === 'WorkflowFailedError' || first.name === 'WorkflowUpdateFailedError') {

@@ -1,10 +1,9 @@
 /** Text formats of the CLI: money, dates, cut text, durations, tables and a bar chart. */
+import { formatUsd } from '../model/formats.js';
 import { type Palette, palette, visibleLength } from './output.js';
 
-export function usd(n: number): string {
-  if (n === 0) return '$0';
-  return n < 0.01 ? `$${n.toFixed(6)}` : `$${n.toFixed(4)}`;
-}
+/** Money as everything prints it (the rule is stated once, in `formatUsd`). */
+export const usd = formatUsd;
 
 export function shortDate(d: Date | string): string {
   const iso = (typeof d === 'string' ? new Date(d) : d).toISOString();
@@ -14,6 +13,15 @@ export function shortDate(d: Date | string): string {
 export function truncate(s: string, max: number): string {
   const one = s.replace(/\s+/g, ' ').trim();
   return one.length <= max ? one : `${one.slice(0, Math.max(0, max - 1))}…`;
+}
+
+/** Human age: seconds, minutes, hours, then days. */
+export function age(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m`;
+  if (s < 172_800) return `${Math.floor(s / 3600)}h`;
+  return `${Math.floor(s / 86_400)}d`;
 }
 
 export function elapsed(ms: number): string {

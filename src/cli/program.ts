@@ -16,6 +16,8 @@ import { registerSchemaCommand } from './commands/schema.js';
 import { registerSessionsCommands } from './commands/sessions.js';
 import { registerStackCommands } from './commands/stack.js';
 import { registerWorkerCommand } from './commands/worker.js';
+import { registerLiveCommands } from './commands/live.js';
+import { registerChatCommand } from './commands/chat.js';
 
 export interface CliStreams {
   stdout: NodeJS.WriteStream;
@@ -28,6 +30,8 @@ const COMMAND_GROUPS: readonly RegisterCommands[] = [
   registerWorkerCommand,
   registerQueryCommands,
   registerRunCommand,
+  registerLiveCommands,
+  registerChatCommand,
   registerSessionsCommands,
   registerCostsCommand,
   registerCleanupCommands,

@@ -2,11 +2,12 @@
  * Live progress on stderr: a status line redrawn in place on a TTY (plain
  * lines elsewhere) and the watcher that follows a pipeline with it.
  */
-import type { PipelineRun, StepLiveStatus } from '../client/index.js';
+import type { CancelOutcome, LedgerReader, PipelineRun, StepLiveStatus } from '../client/index.js';
 import { type PipelineProgress, type StepReport } from '../model/workflow.js';
 import { classify, EXIT } from './exit-codes.js';
 import { elapsed, truncate, usd } from './format.js';
 import { ANSI_RE, colorEnabled, type Io, palette, visibleLength } from './output.js';
+import { type Interruption, watchInterrupts } from './interrupt.js';
 
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
@@ -71,12 +72,28 @@ export function workflowLine(workflowId: string, uiUrl?: string | null): string 
 export interface WatchOutcome {
   workflowId: string;
   progress: PipelineProgress | null;
-  /** The workflow's failure, when it failed. */
+  /** The workflow's failure, when it failed (type `Cancelled` when it was cancelled). */
   failure: { type: string; message: string } | null;
+  /** Ctrl-C detached from the run, which goes on. */
+  detached: boolean;
+  /** Spend the ledger records for a run cancelled from here (its cancelled step included), else null. */
+  recordedSpendUsd: number | null;
+}
+
+/** What following a run may do besides showing progress: Ctrl-C handling and the step's messages. */
+export interface FollowOptions {
+  uiUrl?: string | null;
+  /** The first Ctrl-C cancels instead of detaching; default false. */
+  cancelOnInterrupt?: boolean;
+  /** Print the running step's stored messages; default none. */
+  messages?: { store: LedgerReader } | null;
+  /** Cancel the run and wait until it has stopped (Ctrl-C twice); default: Ctrl-C is left to the process. */
+  cancel?: (workflowId: string) => Promise<CancelOutcome>;
 }
 
 /** Await a pipeline while showing its progress on stderr (a redrawn line on a TTY, plain lines otherwise). */
-export async function watchPipeline(run: PipelineRun, io: Io, uiUrl?: string | null): Promise<WatchOutcome> {
+export async function watchPipeline(run: PipelineRun, io: Io, follow: FollowOptions = {}): Promise<WatchOutcome> {
+  const uiUrl = follow.uiUrl;
   const p = palette(colorEnabled(io.stderr, io.env));
   const tty = Boolean(io.stderr.isTTY);
   // Plain progress lines would clutter a --json consumer's stderr; the TTY line is erased at the end.
@@ -99,6 +116,7 @@ export async function watchPipeline(run: PipelineRun, io: Io, uiUrl?: string | n
         status.log(`${ok ? p.green('✓') : p.yellow('!')} ${label}: ${step.status}, ${step.messageCount} messages, ${usd(step.costUsd)}`);
       }
       if (step.state === 'failed') status.log(`${p.red('✗')} ${label}: failed${step.failureType ? ` (${step.failureType})` : ''}`);
+      if (step.state === 'cancelled') status.log(`${p.yellow('■')} ${label}: cancelled`);
       if (step.state === 'skipped' && before !== undefined) status.log(p.dim(`- ${label}: skipped`));
     }
   };
@@ -126,22 +144,45 @@ export async function watchPipeline(run: PipelineRun, io: Io, uiUrl?: string | n
     status.update(line(), '');
   };
 
+  const tail = follow.messages ? { store: follow.messages.store, cursor: (await import('../client/index.js')).tailCursor() } : null;
+  const printMessages = async () => {
+    if (!tail) return;
+    try {
+      const { tailMessages } = await import('../client/index.js');
+      for (const m of await tailMessages(tail.store, run.workflowId, tail.cursor)) status.log(m.kind === 'tool' ? p.cyan(`  ⚙ ${m.text}`) : `  ${m.text}`);
+    } catch {
+      // A store hiccup costs a poll's lines, never the watch.
+    }
+  };
+
   let settled = false;
   const result = run.result().then(
     (r) => ({ ok: true as const, r }),
     (e: unknown) => ({ ok: false as const, e }),
   ).finally(() => (settled = true));
+  const interrupts = follow.cancel ? watchInterrupts(run.workflowId, { cancelOnInterrupt: follow.cancelOnInterrupt, note: (l) => status.log(l) }) : null;
+  let decision: Interruption | null = null;
+  void interrupts?.decided.then((d) => (decision = d));
+  let recordedSpendUsd: number | null = null;
+  const base = { workflowId: run.workflowId, detached: false };
   try {
     await poll();
-    while (!settled) {
-      await Promise.race([result, new Promise((r) => setTimeout(r, 500))]);
-      if (!settled) await poll();
+    while (!settled && decision === null) {
+      await Promise.race([result, interrupts?.decided, new Promise((r) => setTimeout(r, 500))]);
+      await printMessages();
+      if (!settled && decision === null) await poll();
+    }
+    if (decision === 'detach' && !settled) return { ...base, progress: last, failure: null, detached: true, recordedSpendUsd };
+    if (decision === 'cancel' && !settled) {
+      status.update(`cancelling ${run.workflowId}`);
+      recordedSpendUsd = (await follow.cancel!(run.workflowId)).spendUsd;
     }
     const outcome = await result;
+    await printMessages();
     if (outcome.ok) {
       last = outcome.r;
       report(outcome.r);
-      return { workflowId: run.workflowId, progress: outcome.r, failure: null };
+      return { ...base, progress: outcome.r, failure: null, recordedSpendUsd };
     }
     // The progress of a failed workflow stays queryable: report how far it got.
     try {
@@ -152,8 +193,9 @@ export async function watchPipeline(run: PipelineRun, io: Io, uiUrl?: string | n
     }
     const c = classify(outcome.e);
     if (c.exitCode === EXIT.unavailable) throw outcome.e;
-    return { workflowId: run.workflowId, progress: last, failure: { type: c.type, message: c.message } };
+    return { ...base, progress: last, failure: { type: c.type, message: c.message }, recordedSpendUsd };
   } finally {
+    interrupts?.dispose();
     status.stop();
   }
 }

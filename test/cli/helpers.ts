@@ -125,3 +125,59 @@ export async function startWorker(taskQueue: string, dbName: string): Promise<Cl
     },
   };
 }
+
+export interface CliWorkerProcess {
+  /** The worker's work directory: `claude` runs in it, so its processes are found by their cwd. */
+  workDir: string;
+  /** Pids of `claude` processes this worker started that are still alive. */
+  claudePids(): Promise<number[]>;
+  stop(): Promise<void>;
+}
+
+/** A worker started as `claude-temporal worker` (the built binary), on the env's task queue and database. */
+export async function startCliWorker(env: Record<string, string>): Promise<CliWorkerProcess> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'ct-cli-procworker-'));
+  const workDir = path.join(dir, 'work');
+  const child = spawn(MAIN, ['worker'], {
+    cwd: PROJECT_ROOT,
+    env: {
+      PATH: process.env.PATH,
+      ...env,
+      HOME: TEST_HOME,
+      CLAUDE_TEMPORAL_WORK_DIR: workDir,
+      CLAUDE_CONFIG_DIR: path.join(dir, 'config'),
+      ANTHROPIC_BASE_URL: inject('stubUrl'),
+      ANTHROPIC_API_KEY: 'sk-test',
+      CLAUDE_CODE_MAX_RETRIES: '0',
+      SHUTDOWN_GRACE_MS: '1000',
+    } as NodeJS.ProcessEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
+  // Ready once it says so (it polls from then on).
+  for (let i = 0; i < 600 && !/worker ready/.test(output); i++) {
+    if (child.exitCode !== null) throw new Error(`worker exited: ${output}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    workDir,
+    async claudePids() {
+      const { readdir, readlink } = await import('node:fs/promises');
+      const pids: number[] = [];
+      for (const entry of await readdir('/proc')) {
+        if (!/^\d+$/.test(entry)) continue;
+        const cwd = await readlink(`/proc/${entry}/cwd`).catch(() => '');
+        if (cwd.startsWith(workDir)) pids.push(Number(entry));
+      }
+      return pids;
+    },
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}

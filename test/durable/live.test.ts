@@ -52,7 +52,7 @@ test('a cancelled pipeline: status and step cancelled, the ledger entry Cancelle
   const result = await client.runResult(run.workflowId);
   expect(result).toMatchObject({ kind: 'pipeline', status: 'cancelled' });
   await recordHistory(run.workflowId, 'session-pipeline-cancelled');
-});
+}, 300_000);
 
 test('run helpers: an abort detaches (the run goes on) or, with cancelOnAbort, cancels and waits', async () => {
   const w = await d.startWorker();
@@ -74,7 +74,7 @@ test('run helpers: an abort detaches (the run goes on) or, with cancelOnAbort, c
   const cancelErr = (await stopped.catch((e: unknown) => e)) as { type?: string; message: string };
   expect(cancelErr.type).toBe('Cancelled');
   expect(cancelErr.message).toMatch(/cancelled after spending \$\d+\.\d{4}/);
-});
+}, 300_000);
 
 test('a conversation keeps its session by key: re-opened after close, forked, or new when asked', async () => {
   const w = await d.startWorker();
@@ -108,4 +108,4 @@ test('a conversation keeps its session by key: re-opened after close, forked, or
   expect(fresh.turn).toBe(6);
   expect((await d.store.getConversation(key))!.sessionId).toBe(fresh.sessionId);
   await client.conversation(key).close();
-});
+}, 300_000);

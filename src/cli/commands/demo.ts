@@ -130,7 +130,7 @@ async function demo(io: Io, flags: DemoFlags): Promise<number> {
       ],
     };
     const run = await client.startPipeline(docs);
-    const watched = await watchPipeline(run, { ...io, json: false, stdout: io.stdout, stderr: io.stderr }, stack.temporalUiUrl);
+    const watched = await watchPipeline(run, { ...io, json: false, stdout: io.stdout, stderr: io.stderr }, { uiUrl: stack.temporalUiUrl });
     const pipeline = watched.progress!;
     if (watched.failure || pipeline.status !== 'completed') throw new Error(`The documentation pipeline did not complete: ${watched.failure?.message ?? pipeline.stoppedReason}`);
     for (const s of pipeline.steps) say(`  ${s.name.padEnd(9)} ${s.sessionId}  ${usd(s.costUsd)}  ${p.dim(truncate(s.summary ?? '', 80))}`);

@@ -5,14 +5,18 @@
 import { randomUUID } from 'node:crypto';
 import { type Command, Option } from 'commander';
 import type { ClaudeTemporalClient } from '../../client/index.js';
-import { type ExploreInput, type ExploreResult, type PipelineInput, type StepReport } from '../../model/workflow.js';
+import { type ExploreInput, type ExploreResult, type PipelineInput } from '../../model/workflow.js';
+import { oneStepPipelineName } from '../../model/formats.js';
 import { PERMISSION_MODES, type ClaudeMode, type ClaudeOptions, type PermissionMode } from '../../model/run.js';
 import { type Action, type Context } from '../context.js';
 import { EXIT, usageError } from '../exit-codes.js';
+import { watchInterrupts } from '../interrupt.js';
 import { addCwdFlag, collect, cwdFlag, positiveInt, positiveNumber, sessionIdArg, tagsArg } from '../flags.js';
-import { elapsed, truncate, usd } from '../format.js';
-import { colorEnabled, type Io, palette, printJson } from '../output.js';
-import { statusLine, type WatchOutcome, watchPipeline, workflowLine } from '../progress.js';
+import { followOptions } from '../follow.js';
+import { elapsed, usd } from '../format.js';
+import { type Io, printJson } from '../output.js';
+import { printExplore, printOutcome } from '../outcome.js';
+import { type FollowOptions, statusLine, watchPipeline, workflowLine } from '../progress.js';
 
 /** Flags shared by `query`, `continue`, `resume` and `fork`. */
 export interface StepFlags {
@@ -28,6 +32,7 @@ export interface StepFlags {
   /** Hidden alias of `cwd`. */
   scope?: string;
   workflowId?: string;
+  cancelOnInterrupt?: boolean;
 }
 
 function addStepFlags(cmd: Command): Command {
@@ -40,7 +45,9 @@ function addStepFlags(cmd: Command): Command {
     .option('--budget-usd <usd>', 'stop the run once it has spent this much (maxBudgetUsd)')
     .option('--tag <tag>', 'tag the session (repeatable)', collect)
     .option('--description <text>', 'session description');
-  return addCwdFlag(cmd, 'working directory of the run and scope of continue (default: the worker\'s)').option('--workflow-id <id>', 'workflow id (default <mode>-<uuid>)');
+  return addCwdFlag(cmd, 'working directory of the run and scope of continue (default: the worker\'s)')
+    .option('--workflow-id <id>', 'workflow id (default <mode>-<uuid>)')
+    .option('--cancel-on-interrupt', 'Ctrl-C cancels the run and waits for it to stop (default: the first Ctrl-C detaches)');
 }
 
 export const registerQueryCommands = (program: Command, action: Action): void => {
@@ -92,27 +99,12 @@ export function stepOptions(flags: StepFlags): { options: ClaudeOptions; tags: s
   };
 }
 
-/** The `--json` result of a one-step command. */
-export interface StepCommandResult {
-  workflowId: string;
-  mode: ClaudeMode;
-  sessionId: string | null;
-  status: StepReport['status'];
-  failureType: StepReport['failureType'];
-  costUsd: number;
-  numTurns: number;
-  messageCount: number;
-  summary: string | null;
-  /** Why the run stopped or failed, else null. */
-  error: string | null;
-}
-
 /** A one-step pipeline, as the client's `query`/`resume`/... build it. */
 async function oneStepPipeline(mode: ClaudeMode, prompt: string | undefined, sessionId: string | undefined, flags: StepFlags): Promise<PipelineInput> {
   const { options, tags, description, scope } = stepOptions(flags);
   const { validatePipelineInput } = await import('../../model/validation/pipeline.js');
   return validatePipelineInput({
-    name: mode,
+    name: oneStepPipelineName(mode),
     steps: [{ mode, ...(prompt !== undefined ? { prompt } : {}), ...(sessionId ? { sessionId } : {}), options }],
     ...(tags.length ? { tags } : {}),
     ...(description !== undefined ? { description } : {}),
@@ -124,47 +116,14 @@ async function stepCommand(c: Context, mode: ClaudeMode, prompt: string | undefi
   // Validate everything before connecting: bad input writes nothing.
   const input = await oneStepPipeline(mode, prompt, sessionId, flags);
   const client = await c.temporal();
-  return await runStep(client, c.io, input, c.config.stack?.temporalUiUrl, flags.workflowId);
-}
-
-function stepCommandResult(mode: ClaudeMode, out: WatchOutcome): StepCommandResult {
-  const s = out.progress?.steps[0];
-  return {
-    workflowId: out.workflowId,
-    mode,
-    sessionId: s?.sessionId ?? null,
-    status: s?.status ?? (out.failure ? 'failed' : null),
-    failureType: s?.failureType ?? (out.failure && out.failure.type !== 'WorkflowFailed' ? (out.failure.type as StepReport['failureType']) : null),
-    costUsd: s?.costUsd ?? 0,
-    numTurns: s?.numTurns ?? 0,
-    messageCount: s?.messageCount ?? 0,
-    summary: s?.summary ?? null,
-    error: out.failure?.message ?? out.progress?.stoppedReason ?? null,
-  };
+  return await runStep(client, c.io, input, await followOptions(c, flags), flags.workflowId);
 }
 
 /** Run one step and print it; returns the exit code. */
-async function runStep(client: ClaudeTemporalClient, io: Io, input: PipelineInput, uiUrl?: string | null, workflowId?: string): Promise<number> {
+async function runStep(client: ClaudeTemporalClient, io: Io, input: PipelineInput, follow: FollowOptions, workflowId?: string): Promise<number> {
   const mode = input.steps[0]!.mode;
   const run = await client.startPipeline(input, { workflowId: workflowId ?? `${mode}-${randomUUID()}` });
-  const out = await watchPipeline(run, io, uiUrl);
-  const result = stepCommandResult(mode, out);
-  const failed = out.failure !== null || result.status !== 'success';
-  if (io.json) printJson(io, result);
-  else {
-    const p = palette(colorEnabled(io.stdout, io.env));
-    io.stdout.write(
-      [
-        `${p.bold('session')}  ${result.sessionId ?? '-'}`,
-        `${p.bold('status')}   ${result.status === 'success' ? p.green('success') : p.red(String(result.status ?? 'failed'))}${result.failureType ? ` (${result.failureType})` : ''}`,
-        `${p.bold('turns')}    ${result.numTurns}   ${p.bold('messages')} ${result.messageCount}   ${p.bold('cost')} ${usd(result.costUsd)}`,
-        `${p.bold('workflow')} ${result.workflowId}`,
-        ...(result.summary ? ['', result.summary] : []),
-      ].join('\n') + '\n',
-    );
-  }
-  if (failed) io.stderr.write(`error: ${result.error ?? `run ended with ${result.status}`}\n`);
-  return failed ? EXIT.failedRun : EXIT.ok;
+  return printOutcome(io, await watchPipeline(run, io, follow), mode);
 }
 
 async function forkCommand(c: Context, id: string, prompts: string[], flags: StepFlags & { concurrency?: string }): Promise<number> {
@@ -181,37 +140,37 @@ async function forkCommand(c: Context, id: string, prompts: string[], flags: Ste
   }
   const input: ExploreInput = { sessionId, prompts, options, ...(tags.length ? { tags } : {}), ...(description ? { description } : {}), ...(scope ? { scope } : {}), ...(concurrency ? { concurrency } : {}) };
   const client = await c.temporal();
-  return await exploreAlternatives(client, c.io, input, c.config.stack?.temporalUiUrl);
+  return await exploreAlternatives(client, c.io, input, await followOptions(c, flags));
 }
 
 /** The fork fan-out: one session, several prompts, each its own fork. */
-async function exploreAlternatives(client: ClaudeTemporalClient, io: Io, input: ExploreInput, uiUrl?: string | null): Promise<number> {
+async function exploreAlternatives(client: ClaudeTemporalClient, io: Io, input: ExploreInput, follow: FollowOptions): Promise<number> {
   const workflowId = `explore-${randomUUID()}`;
   const handle = await client.startExploreAlternatives(input, { workflowId });
   const status = statusLine(io.stderr, io.env, { quietPlain: io.json });
-  if (!io.json) status.log(workflowLine(workflowId, uiUrl));
+  if (!io.json) status.log(workflowLine(workflowId, follow.uiUrl));
   const started = Date.now();
   status.update(`forking ${input.prompts.length} branches of ${input.sessionId}`);
   const timer = setInterval(() => status.update(`forking ${input.prompts.length} branches of ${input.sessionId} · ${elapsed(Date.now() - started)}`, ''), 500);
+  const interrupts = watchInterrupts(workflowId, { cancelOnInterrupt: follow.cancelOnInterrupt, note: (l) => status.log(l) });
+  const done = handle.result().then((r) => ({ r }));
+  done.catch(() => undefined);
   let result: ExploreResult;
   try {
-    result = await handle.result();
+    const first = await Promise.race([done, interrupts.decided]);
+    if (first === 'detach') return printOutcome(io, { workflowId, progress: null, failure: null, detached: true, recordedSpendUsd: null });
+    if (first === 'cancel') {
+      status.update(`cancelling ${workflowId}`);
+      const cancelled = await follow.cancel!(workflowId);
+      io.stderr.write(`cancelled: ${workflowId}, ${usd(cancelled.spendUsd)} spent\n`);
+      if (io.json) printJson(io, { workflowId, cancelled: true, spendUsd: cancelled.spendUsd });
+      return EXIT.cancelled;
+    }
+    result = first.r;
   } finally {
+    interrupts.dispose();
     clearInterval(timer);
     status.stop();
   }
-  const failed = result.branches.filter((b) => b.status !== 'completed').length;
-  if (io.json) printJson(io, { workflowId, ...result });
-  else {
-    const p = palette(colorEnabled(io.stdout, io.env));
-    io.stdout.write(`${p.bold('parent')}   ${result.parentSessionId}\n${p.bold('workflow')} ${workflowId}\n`);
-    result.branches.forEach((b, i) => {
-      io.stdout.write(`  ${i + 1}. ${b.status === 'completed' ? p.green('✓') : p.red('✗')} ${b.sessionId ?? '-'}  ${usd(b.costUsd)}  ${truncate(b.prompt, 50)}\n`);
-      if (b.summary) io.stdout.write(p.dim(`     ${truncate(b.summary, 100)}\n`));
-      if (b.error) io.stdout.write(p.red(`     ${truncate(b.error, 100)}\n`));
-    });
-    io.stdout.write(`${p.bold('total')}    ${usd(result.totalCostUsd)}\n`);
-  }
-  if (failed) io.stderr.write(`error: ${failed} of ${result.branches.length} branches failed\n`);
-  return failed ? EXIT.failedRun : EXIT.ok;
+  return printExplore(io, workflowId, result);
 }

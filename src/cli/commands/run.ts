@@ -3,11 +3,11 @@ import { readFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { type Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
-import { type PipelineInput, type PipelineProgress } from '../../model/workflow.js';
+import { type PipelineInput } from '../../model/workflow.js';
 import { type Action } from '../context.js';
 import { CliError, EXIT, usageError } from '../exit-codes.js';
-import { truncate, usd } from '../format.js';
-import { colorEnabled, palette, printJson } from '../output.js';
+import { followOptions } from '../follow.js';
+import { printOutcome } from '../outcome.js';
 import { watchPipeline } from '../progress.js';
 
 export const registerRunCommand = (program: Command, action: Action): void => {
@@ -16,18 +16,13 @@ export const registerRunCommand = (program: Command, action: Action): void => {
     .argument('<pipeline-file>', 'pipeline in YAML or JSON (schema: `claude-temporal schema`)')
     .description('run a pipeline file with live progress')
     .option('--workflow-id <id>', 'workflow id (default pipeline-<uuid>)')
+    .option('--cancel-on-interrupt', 'Ctrl-C cancels the run and waits for it to stop (default: the first Ctrl-C detaches)')
     .action(
-      action(async (c, file: string, flags: { workflowId?: string }) => {
+      action(async (c, file: string, flags: { workflowId?: string; cancelOnInterrupt?: boolean }) => {
         const input = await readPipelineFile(file);
         const client = await c.temporal();
         const run = await client.startPipeline(input, { workflowId: flags.workflowId ?? `pipeline-${randomUUID()}` });
-        const out = await watchPipeline(run, c.io, c.config.stack?.temporalUiUrl);
-        const result = pipelineCommandResult(input, out);
-        if (c.io.json) printJson(c.io, result);
-        else c.io.stdout.write(pipelineSummary(result, palette(colorEnabled(c.io.stdout, c.io.env))));
-        const failed = result.status !== 'completed';
-        if (failed) c.io.stderr.write(`error: ${result.error ?? `pipeline ${result.status}`}\n`);
-        return failed ? EXIT.failedRun : EXIT.ok;
+        return printOutcome(c.io, await watchPipeline(run, c.io, await followOptions(c, flags)), undefined, input);
       }),
     );
 };
@@ -54,41 +49,4 @@ async function readPipelineFile(file: string): Promise<PipelineInput> {
     if (e.type === 'InvalidInput') throw new CliError(`${e.message} (in ${file})`, EXIT.usage, { field: e.evidence?.field });
     throw err;
   }
-}
-
-/** The `--json` result of `run`: the pipeline's final progress with its workflow id. */
-export type PipelineCommandResult = PipelineProgress & { workflowId: string; error: string | null; failureType: string | null };
-
-function pipelineCommandResult(input: PipelineInput, out: Awaited<ReturnType<typeof watchPipeline>>): PipelineCommandResult {
-  const progress: PipelineProgress = out.progress ?? {
-    name: input.name ?? 'pipeline',
-    status: 'failed',
-    stepsDone: 0,
-    stepsTotal: input.steps.length,
-    currentStep: null,
-    totalCostUsd: 0,
-    budgetUsd: input.budgetUsd ?? null,
-    steps: [],
-    stoppedReason: null,
-  };
-  return {
-    workflowId: out.workflowId,
-    ...progress,
-    status: out.failure ? 'failed' : progress.status,
-    error: out.failure?.message ?? progress.stoppedReason,
-    failureType: out.failure?.type ?? null,
-  };
-}
-
-function pipelineSummary(r: PipelineCommandResult, p = palette(false)): string {
-  const lines = [
-    `${p.bold('pipeline')} ${r.name}  ${r.status === 'completed' ? p.green(r.status) : p.red(r.status)}  ${r.stepsDone}/${r.stepsTotal} steps  ${usd(r.totalCostUsd)}`,
-    `${p.bold('workflow')} ${r.workflowId}`,
-  ];
-  for (const s of r.steps) {
-    lines.push(`  ${String(s.index + 1).padStart(2)}. ${s.name.padEnd(16)} ${s.state.padEnd(8)} ${(s.status ?? '').padEnd(15)} ${s.sessionId ?? ''}  ${usd(s.costUsd)}`);
-    if (s.summary) lines.push(p.dim(`      ${truncate(s.summary, 100)}`));
-  }
-  if (r.error) lines.push(`${p.yellow('note')} ${r.error}`);
-  return lines.join('\n') + '\n';
 }

@@ -188,7 +188,7 @@ function printSession(io: Io, s: SessionMetadata): void {
     ['created', shortDate(s.createdAt)],
     ['updated', shortDate(s.updatedAt)],
     ['model', s.models.join(', ') || '-'],
-    ['messages', `${s.messageCount} (${s.turnCount} assistant turns, ${s.runCount} runs)`],
+    ['messages', `${s.messageCount} (${s.turnCount} assistant messages, ${s.runCount} runs)`],
     ['cost', `${usd(s.totalCostUsd)} (lineage ${usd(s.lineageCostUsd)})`],
     ['tags', s.tags.join(', ') || '-'],
     ['description', s.description ?? '-'],
