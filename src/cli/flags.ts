@@ -4,7 +4,9 @@
  */
 import path from 'node:path';
 import { type Command, Option } from 'commander';
+import { archiveLocation, archiveRef } from '../model/retention.js';
 import { cost as validCost, cursor as validCursor, date as validDate, limit as validLimit, sessionId as validSessionId, tag as validTag } from '../model/validation/fields.js';
+import { MAX_MAX_AGE_DAYS } from '../model/defaults.js';
 import { usageError } from './exit-codes.js';
 import { truncate } from './format.js';
 
@@ -50,6 +52,27 @@ function asFlag<T>(flag: string, fn: () => T): T {
     if ((err as { type?: string }).type === 'InvalidInput') throw usageError(flag, (err as Error).message.replace(/^Invalid [^:]+: /, ''));
     throw err;
   }
+}
+
+/** `--archive <target>`: gridfs, gridfs:<bucket> or an absolute directory. */
+export function archiveFlag(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  asFlag('--archive', () => archiveLocation(value, '--archive'));
+  return value;
+}
+
+/** An archive reference argument: gridfs:<bucket>/<file> or an absolute file path. */
+export function archiveRefArg(value: string): string {
+  asFlag('archive-ref', () => archiveRef(value));
+  return value;
+}
+
+/** A number of days, 0-36500, named by its flag. */
+export function daysFlag(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > MAX_MAX_AGE_DAYS) throw usageError(flag, `must be a number between 0 and ${MAX_MAX_AGE_DAYS}, got ${value}`);
+  return n;
 }
 
 /** `YYYY-MM-DD` (midnight UTC) or an ISO date-time with a zone. */

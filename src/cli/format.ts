@@ -5,6 +5,12 @@ import { type Palette, palette, visibleLength } from './output.js';
 /** Money as everything prints it (the rule is stated once, in `formatUsd`). */
 export const usd = formatUsd;
 
+export function bytesText(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
+
 export function shortDate(d: Date | string): string {
   const iso = (typeof d === 'string' ? new Date(d) : d).toISOString();
   return `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;

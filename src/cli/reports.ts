@@ -3,8 +3,15 @@ import type { CostReport, LineageNode, LineageResult } from '../model/session.js
 import { barChart, table, truncate, usd } from './format.js';
 import { palette } from './output.js';
 
+/** The "parent deleted on <date>" note of `sessions show` and `sessions lineage`. */
+export function parentDeletedText(p: { sessionId: string; deletedAt: Date | string | null }): string {
+  const day = p.deletedAt === null ? null : new Date(p.deletedAt).toISOString().slice(0, 10);
+  return `parent ${p.sessionId} deleted${day ? ` on ${day}` : ''}`;
+}
+
 export function lineageText(l: LineageResult): string {
   const lines: string[] = [];
+  if (l.parentDeleted) lines.push(parentDeletedText(l.parentDeleted));
   l.ancestors.forEach((a, i) => lines.push(`${'  '.repeat(i)}${i ? '└─ ' : ''}${a.sessionId}  ${usd(a.totalCostUsd)}  ${truncate(a.description ?? '', 50)}`.trimEnd()));
   const indent = '  '.repeat(l.ancestors.length);
   const walk = (n: LineageNode, prefix: string, tail: string, root: boolean) => {
@@ -20,6 +27,13 @@ export function lineageText(l: LineageResult): string {
 }
 
 export function costText(report: CostReport, p = palette(false)): string {
+  const purged = report.ledgerPurgedBefore
+    ? `note: ledger entries of deleted sessions from before ${new Date(report.ledgerPurgedBefore).toISOString().slice(0, 10)} were purged; this period reaches back into that time\n`
+    : '';
+  return costBody(report, p) + purged;
+}
+
+function costBody(report: CostReport, p: ReturnType<typeof palette>): string {
   if (report.rows.length === 0) return `no runs\n`;
   const total = `${p.bold('total')} ${usd(report.total.costUsd)} · ${report.total.runs} runs · ${report.total.sessions} sessions\n`;
   if (report.by === 'day') {

@@ -13,7 +13,11 @@ import { type CleanupScheduleOptions, type CleanupScheduleStatus, type StartOpti
 export async function ensureCleanupSchedule(client: Client, taskQueue: string, opts: CleanupScheduleOptions = {}): Promise<{ scheduleId: string; created: boolean }> {
   const scheduleId = opts.scheduleId ?? CLEANUP_SCHEDULE_ID;
   const cron = opts.cron ?? DEFAULT_CLEANUP_CRON;
-  const args: [CleanupInput] = [{ maxAgeDays: opts.maxAgeDays ?? DEFAULT_MAX_AGE_DAYS, keepTags: opts.keepTags ?? [], dryRun: opts.dryRun ?? false }];
+  // The cron rides in the input too: the server describes a Schedule back as expanded calendars.
+  const input: CleanupInput = { maxAgeDays: opts.maxAgeDays ?? DEFAULT_MAX_AGE_DAYS, keepTags: opts.keepTags ?? [], dryRun: opts.dryRun ?? false, schedule: { id: scheduleId, cron } };
+  if (opts.archive !== undefined) input.archive = opts.archive;
+  if (opts.purgeLedgerOlderThanDays !== undefined) input.purgeLedgerOlderThanDays = opts.purgeLedgerOlderThanDays;
+  const args: [CleanupInput] = [input];
   const spec = { cronExpressions: [cron] };
   const action = { type: 'startWorkflow' as const, workflowType: cleanupSessions, taskQueue, args, workflowId: `${scheduleId}-run` };
   const policies = { overlap: ScheduleOverlapPolicy.SKIP };
@@ -32,11 +36,14 @@ export async function describeCleanupSchedule(client: Client, scheduleId: string
   try {
     const d = await client.schedule.getHandle(scheduleId).describe();
     const action = d.action as { workflowType?: string; taskQueue?: string; args?: unknown[] };
+    const input = action.args?.[0] as CleanupInput | undefined;
+    const cron = input?.schedule?.cron ?? (d.spec as { cronExpressions?: string[] }).cronExpressions?.[0] ?? null;
     return {
       scheduleId,
       exists: true,
       paused: d.state.paused,
-      spec: d.spec,
+      cron,
+      ...(cron === null ? { spec: d.spec } : {}),
       action: { workflowType: action.workflowType, taskQueue: action.taskQueue, input: action.args?.[0] ?? null },
       nextRuns: d.info.nextActionTimes.slice(0, 5).map((t) => t.toISOString()),
       recentActions: d.info.recentActions.map((a) => ({

@@ -88,7 +88,7 @@ export interface ConversationHandle {
   close(): Promise<void>;
 }
 
-export interface CleanupScheduleOptions extends CleanupInput {
+export interface CleanupScheduleOptions extends Omit<CleanupInput, 'schedule'> {
   /** Cron expression (UTC); default daily at 03:00. */
   cron?: string;
   scheduleId?: string;
@@ -101,7 +101,9 @@ export type CleanupScheduleStatus =
       scheduleId: string;
       exists: true;
       paused: boolean;
-      spec: unknown;
+      /** The cron as it was given (null for a Schedule made otherwise: then `spec` is the server's). */
+      cron: string | null;
+      spec?: unknown;
       action: { workflowType: string | undefined; taskQueue: string | undefined; input: unknown };
       /** The next five run times, ISO. */
       nextRuns: string[];

@@ -11,4 +11,5 @@ export { resultSpend, runCost, type RawModelUsage, type ResultCostFields, type R
 export type * from './session.js';
 export { COST_DIMENSIONS, SESSION_STATUSES } from './session.js';
 export type * from './workflow.js';
+export * from './retention.js';
 export * from './validation/index.js';

@@ -1,6 +1,7 @@
 /** Sessions, messages, the run ledger, search and cost reports: what the store keeps and answers. Types only. */
 import { type FailureType } from './failures.js';
 import { type ClaudeMode, type ModelUsage, type RunStatus } from './run.js';
+import { type ArchiveTarget, type CleanupTrigger, type SessionHold } from './retention.js';
 
 export const SESSION_STATUSES = ['active', 'completed', 'failed'] as const;
 export type SessionStatus = (typeof SESSION_STATUSES)[number];
@@ -45,6 +46,8 @@ export interface SessionMetadata {
   /** The lineage figure the CLI reports for its latest run (`total_cost_usd`). */
   lineageCostUsd: number;
   runCount: number;
+  /** Set while the session is on hold: no cleanup deletes it. */
+  hold?: SessionHold | null;
 }
 
 /** One stored message: the CLI's line, kept byte-identical. */
@@ -132,6 +135,8 @@ export interface SearchQuery extends ListOptions {
   model?: string;
   status?: SessionStatus;
   scope?: string;
+  /** Only sessions on hold (true) or not on hold (false). */
+  held?: boolean;
 }
 
 export interface SaveSessionOptions {
@@ -156,15 +161,40 @@ export interface CleanupOptions {
   dryRun?: boolean;
   /** Sessions deleted per batch; default 100. */
   batchSize?: number;
+  /** Archive each session before deleting it; default none. */
+  archive?: ArchiveTarget;
+  /** Also remove ledger entries of deleted sessions whose runs started more than this many days ago; default never. */
+  purgeLedgerOlderThanDays?: number;
+  /** The deletion-log record's id (a retry passes the same one); default a new one. */
+  logId?: string;
+  /** Recorded in the deletion log; default `{ kind: 'command', name: 'cleanupOldSessions' }`. */
+  trigger?: CleanupTrigger;
   /** Called after each batch (the cleanup activity heartbeats here). */
   onBatch?: (progress: { deleted: number; sessionIds: string[] }) => void | Promise<void>;
 }
 
-export interface CleanupResult {
-  deletedCount: number;
+interface CleanupOutcome {
+  /** Deleted (or, in a dry run, would-be-deleted) session ids. */
   sessionIds: string[];
-  dryRun: boolean;
+  /** The deletion-log record of this cleanup. */
+  logId: string;
+  /** Sessions passed over because a run was going on in them or they changed during the cleanup. */
+  skippedBusy: number;
 }
+
+/** A dry run reports `wouldDelete`; a real one `deletedCount`. */
+export type CleanupResult =
+  | (CleanupOutcome & { dryRun: true; wouldDelete: number })
+  | (CleanupOutcome & {
+      dryRun: false;
+      deletedCount: number;
+      /** Bytes of messages and transcripts removed from the store. */
+      bytesFreed: number;
+      /** One archive reference per deleted session (for `restoreSession`); empty without an archive. */
+      archiveRefs: string[];
+      /** Ledger entries removed by `purgeLedgerOlderThanDays`. */
+      ledgerEntriesPurged: number;
+    });
 
 export interface LineageNode {
   sessionId: string;
@@ -180,6 +210,8 @@ export interface LineageResult {
   ancestors: SessionMetadata[];
   /** The session asked for and its forks, as a tree. */
   tree: LineageNode;
+  /** The first missing ancestor, when it was deleted (its tombstone's date, null if unknown). */
+  parentDeleted?: { sessionId: string; deletedAt: Date | null } | null;
 }
 
 export const COST_DIMENSIONS = ['total', 'tag', 'model', 'day', 'month', 'pipeline'] as const;
@@ -211,6 +243,8 @@ export interface CostReport {
   by: CostDimension;
   rows: CostRow[];
   total: CostRow;
+  /** Set when the period reaches back before a ledger purge: entries of runs started before this were removed. */
+  ledgerPurgedBefore?: Date | null;
 }
 
 /** Fields a run writes into its session's metadata (everything else is derived). */

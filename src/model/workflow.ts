@@ -230,11 +230,24 @@ export interface CleanupInput {
   keepTags?: string[];
   /** Report only; default false. */
   dryRun?: boolean;
+  /** Archive each session before deleting it (`gridfs`, `gridfs:<bucket>` or a directory); default none. */
+  archive?: string;
+  /** Also remove ledger entries of deleted sessions older than this many days; default never. */
+  purgeLedgerOlderThanDays?: number;
+  /** Set by the cleanup Schedule: which one, and its cron as given. */
+  schedule?: { id: string; cron: string };
 }
 
-export interface CleanupWorkflowResult {
-  deletedCount: number;
-  /** The first 100 ids deleted (history stays small). */
+interface CleanupWorkflowOutcome {
+  /** The first 100 ids (history stays small). */
   sessionIds: string[];
-  dryRun: boolean;
+  /** The deletion-log record of this run (`cleanup log`). */
+  logId: string;
+  /** Sessions passed over because a run was going on in them. */
+  skippedBusy: number;
 }
+
+/** A dry run reports `wouldDelete`; a real one `deletedCount`. */
+export type CleanupWorkflowResult =
+  | (CleanupWorkflowOutcome & { dryRun: true; wouldDelete: number })
+  | (CleanupWorkflowOutcome & { dryRun: false; deletedCount: number; bytesFreed: number; archiveRefs: string[]; ledgerEntriesPurged: number });

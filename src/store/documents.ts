@@ -11,6 +11,10 @@ export const COLLECTIONS = {
   conversations: 'conversations',
   transcripts: 'transcripts',
   overflow: 'message_overflow',
+  /** Retention (`retention.ts`): one record per cleanup, one tombstone per deleted session, the ledger purge horizon. */
+  deletionLog: 'deletion_log',
+  tombstones: 'tombstones',
+  retention: 'retention_state',
 } as const;
 
 /** Session metadata as stored: the id is `_id`. */
@@ -84,6 +88,7 @@ export function toMetadata(d: SessionDoc): SessionMetadata {
     totalCostUsd: d.totalCostUsd ?? 0,
     lineageCostUsd: d.lineageCostUsd ?? 0,
     runCount: d.runCount ?? 0,
+    ...(d.hold ? { hold: { reason: d.hold.reason, heldAt: d.hold.heldAt } } : {}),
   };
 }
 

@@ -32,6 +32,11 @@ export async function ensureIndexes(c: StoreContext): Promise<void> {
     ]);
     await createMissing(c.conversations, [{ key: { updatedAt: -1 }, name: 'updatedAt' }]);
     await createMissing(c.runStarts, [{ key: { sessionId: 1 }, name: 'sessionId' }]);
+    await createMissing(c.db.collection(COLLECTIONS.deletionLog), [{ key: { startedAt: -1 }, name: 'startedAt' }]);
+    await createMissing(c.db.collection(COLLECTIONS.tombstones), [
+      { key: { logId: 1 }, name: 'logId' },
+      { key: { pending: 1, deletedAt: 1 }, name: 'pending_deletedAt' },
+    ]);
     for (const bucket of [COLLECTIONS.transcripts, COLLECTIONS.overflow]) {
       // The driver's own GridFS indexes (same keys and names), then ours.
       await createMissing(chunks(c, bucket), [{ key: { files_id: 1, n: 1 }, name: 'files_id_1_n_1', unique: true }]);

@@ -2,6 +2,7 @@
 import { type StoreContext } from './context.js';
 import { toMetadata, type SessionDoc } from './documents.js';
 import { guard, notFound } from './errors.js';
+import { deletedOn } from './retention.js';
 import { type LineageNode, type LineageResult, type SessionMetadata } from '../model/session.js';
 import * as v from '../model/validation/index.js';
 
@@ -13,11 +14,14 @@ export async function getLineage(c: StoreContext, sessionId: string): Promise<Li
   return guard(async () => {
     const self = await c.sessions.findOne({ _id: sid });
     if (!self) throw notFound(sid);
-    return { ancestors: await ancestorsOf(c, self), tree: await forksOf(c, self) };
+    const { ancestors, missing } = await ancestorsOf(c, self);
+    // The chain ended at a deleted ancestor: its tombstone says when.
+    const parentDeleted = missing ? { sessionId: missing, deletedAt: await deletedOn(c, missing) } : null;
+    return { ancestors, tree: await forksOf(c, self), parentDeleted };
   });
 }
 
-async function ancestorsOf(c: StoreContext, self: SessionDoc): Promise<SessionMetadata[]> {
+async function ancestorsOf(c: StoreContext, self: SessionDoc): Promise<{ ancestors: SessionMetadata[]; missing: string | null }> {
   const ancestors: SessionMetadata[] = [];
   const seen = new Set([self._id]);
   let parentId = self.lineage?.parentSessionId ?? null;
@@ -25,11 +29,11 @@ async function ancestorsOf(c: StoreContext, self: SessionDoc): Promise<SessionMe
   while (parentId && !seen.has(parentId) && ancestors.length < MAX_ANCESTORS) {
     seen.add(parentId);
     const p = await c.sessions.findOne({ _id: parentId });
-    if (!p) break;
+    if (!p) return { ancestors, missing: parentId };
     ancestors.unshift(toMetadata(p));
     parentId = p.lineage?.parentSessionId ?? null;
   }
-  return ancestors;
+  return { ancestors, missing: null };
 }
 
 function node(d: Pick<SessionDoc, '_id' | 'createdAt' | 'totalCostUsd' | 'description' | 'lineage'>): LineageNode {

@@ -13,6 +13,7 @@
  * - `conversations`: each conversation key's current session, `_id` = the key.
  * - GridFS buckets `transcripts` (one current file per session) and
  *   `message_overflow` (lines too big for one document, id = the message id).
+ * - `deletion_log`, `tombstones`, `retention_state` and archive buckets: `retention.ts`.
  *
  * Each concern lives in its own module, working on one {@link StoreContext}; `MongoStore` composes them.
  */
@@ -26,7 +27,10 @@ import { ensureIndexes } from './indexes.js';
 import * as ledger from './ledger.js';
 import * as lineage from './lineage.js';
 import * as messages from './messages.js';
+import { Retention } from './retention.js';
 import * as saved from './saved-sessions.js';
+import { holdReason, type DeletionRecord, type RestoreResult, type Tombstone } from '../model/retention.js';
+import { guard, notFound } from './errors.js';
 import * as search from './search.js';
 import * as sessions from './sessions.js';
 import * as transcripts from './transcripts.js';
@@ -100,11 +104,21 @@ export function createMongoStore(options: MongoStoreOptions): MongoSessionStore 
 
 /** The MongoDB session store: each method is one concern's module applied to this store's context. */
 class MongoStore implements MongoSessionStore {
+  private readonly retention: Retention;
+
   constructor(
     private readonly client: MongoClient,
     private readonly ownsClient: boolean,
     private readonly c: StoreContext,
-  ) {}
+  ) {
+    this.retention = new Retention({
+      db: c.db,
+      now: () => c.clock(),
+      store: this,
+      forgetRunStarts: (id) => messages.forgetRunStarts(c, id),
+      savedRunId: saved.savedRunId,
+    });
+  }
 
   ensureIndexes(): Promise<void> {
     return ensureIndexes(this.c);
@@ -173,8 +187,9 @@ class MongoStore implements MongoSessionStore {
   messagesOfRun(runId: string, afterSeq?: number, limit?: number): Promise<StoredMessage[]> {
     return messages.messagesOfRun(this.c, runId, afterSeq, limit);
   }
-  costReport(query: CostReportQuery): Promise<CostReport> {
-    return costs.costReport(this.c, query);
+  async costReport(query: CostReportQuery): Promise<CostReport> {
+    const report = await costs.costReport(this.c, query);
+    return guard(async () => this.retention.notePurge(report, v.costQuery(query).since));
   }
 
   // Conversations
@@ -199,9 +214,43 @@ class MongoStore implements MongoSessionStore {
     return lineage.getLineage(this.c, sessionId);
   }
   deleteSession(sessionId: string): Promise<boolean> {
-    return cleanup.deleteSession(this.c, sessionId);
+    return cleanup.deleteSession(this.c, this.retention, sessionId);
   }
   cleanupOldSessions(options?: CleanupOptions): Promise<CleanupResult> {
-    return cleanup.cleanupOldSessions(this.c, options);
+    return cleanup.cleanupOldSessions(this.retention, options);
+  }
+
+  // Retention
+  async holdSession(sessionId: string, options: { reason: string; lineage?: boolean }): Promise<string[]> {
+    const sid = v.sessionId(sessionId);
+    const o = v.requireObject(options, 'options');
+    const reason = holdReason(o.reason);
+    const lineage = o.lineage === undefined ? false : v.bool(o.lineage, 'lineage');
+    const ids = await guard(() => this.retention.holdTargets(sid, lineage));
+    if (ids.length === 0) throw notFound(sid);
+    return guard(() => this.retention.setHold(ids, { reason, heldAt: this.c.clock() }));
+  }
+  async releaseSession(sessionId: string, options: { lineage?: boolean } = {}): Promise<string[]> {
+    const sid = v.sessionId(sessionId);
+    const o = v.optionalObject(options, 'options');
+    const lineage = o.lineage === undefined ? false : v.bool(o.lineage, 'lineage');
+    const ids = await guard(() => this.retention.holdTargets(sid, lineage));
+    if (ids.length === 0) throw notFound(sid);
+    return guard(() => this.retention.setHold(ids, null));
+  }
+  deletionLog(options: { limit?: number } = {}): Promise<DeletionRecord[]> {
+    const limit = v.limit(v.optionalObject(options, 'options').limit);
+    return guard(() => this.retention.listLog(limit));
+  }
+  getDeletionRecord(logId: string): Promise<DeletionRecord | null> {
+    const id = v.name(logId, 'logId');
+    return guard(() => this.retention.getLog(id));
+  }
+  getTombstone(sessionId: string): Promise<Tombstone | null> {
+    const sid = v.sessionId(sessionId);
+    return guard(() => this.retention.getTombstone(sid));
+  }
+  restoreSession(archiveRef: string): Promise<RestoreResult> {
+    return guard(() => this.retention.restore(archiveRef));
   }
 }

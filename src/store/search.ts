@@ -37,6 +37,7 @@ function searchFilter(q: ReturnType<typeof v.searchQuery>): Record<string, unkno
   if (q.model) filter.models = q.model;
   if (q.status) filter.status = q.status;
   if (q.scope) filter.scope = q.scope;
+  if (q.held !== undefined) filter.hold = { $exists: q.held };
   return filter;
 }
 

@@ -20,6 +20,7 @@ import {
   type SessionUpsert,
   type StoredMessage,
 } from '../model/session.js';
+import { type DeletionRecord, type RestoreResult, type Tombstone } from '../model/retention.js';
 
 export interface SessionStore {
   ensureIndexes(): Promise<void>;
@@ -66,4 +67,17 @@ export interface SessionStore {
   getLineage(sessionId: string): Promise<LineageResult>;
 
   costReport(query: CostReportQuery): Promise<CostReport>;
+
+  // Retention.
+  /** Put a session (with `lineage`, its whole lineage) on hold; returns the ids held. */
+  holdSession(sessionId: string, options: { reason: string; lineage?: boolean }): Promise<string[]>;
+  /** Release a hold (with `lineage`, on the whole lineage); returns the ids released. */
+  releaseSession(sessionId: string, options?: { lineage?: boolean }): Promise<string[]>;
+  /** Deletion-log records, newest first. */
+  deletionLog(options?: { limit?: number }): Promise<DeletionRecord[]>;
+  getDeletionRecord(logId: string): Promise<DeletionRecord | null>;
+  /** The tombstone of a deleted session, or null. */
+  getTombstone(sessionId: string): Promise<Tombstone | null>;
+  /** Bring an archived session back whole: metadata, messages, ledger entries and transcript. */
+  restoreSession(archiveRef: string): Promise<RestoreResult>;
 }

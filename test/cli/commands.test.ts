@@ -192,20 +192,24 @@ test('cleanup: schedule, status and a dry run in the store', async () => {
   const st = await cli(['--json', 'cleanup', 'status', '--schedule-id', scheduleId], env);
   expect(st.code, st.stderr).toBe(0);
   const status = parseJson<{ exists: boolean; nextRuns: string[]; recentActions: unknown[]; action: { workflowType: string; input: unknown } }>(st);
-  expect(status).toMatchObject({ exists: true, paused: false, action: { workflowType: 'cleanupSessions', input: { maxAgeDays: 9, keepTags: [], dryRun: false } } });
+  // The schedule as the cron it was given, not the calendars the server expands it to.
+  expect(status).toMatchObject({ exists: true, paused: false, cron: '0 3 * * *', action: { workflowType: 'cleanupSessions', input: { maxAgeDays: 9, keepTags: [], dryRun: false } } });
+  expect(status).not.toHaveProperty('spec');
   expect(status.nextRuns.length).toBeGreaterThan(0);
   expect(status.recentActions).toEqual([]);
   const text = await cli(['cleanup', 'status', '--schedule-id', scheduleId], env);
   expect(text.stdout).toMatch(/^next\s+\d{4}-/m);
+  expect(text.stdout).toMatch(/^cron\s+0 3 \* \* \* \(UTC\)$/m);
 
   const missing = parseJson(await cli(['--json', 'cleanup', 'status', '--schedule-id', `${scheduleId}-none`], env));
   expect(missing).toEqual({ scheduleId: `${scheduleId}-none`, exists: false });
 
   const dry = await cli(['--json', 'cleanup', 'run', '--dry-run', '--max-age-days', '0', '--keep-tag', 'docs'], env);
   expect(dry.code, dry.stderr).toBe(0);
-  const dryRun = parseJson<{ dryRun: boolean; deletedCount: number; sessionIds: string[] }>(dry);
+  const dryRun = parseJson<{ dryRun: boolean; wouldDelete: number; sessionIds: string[] }>(dry);
   expect(dryRun.dryRun).toBe(true);
-  expect(dryRun.deletedCount).toBe(dryRun.sessionIds.length);
+  expect(dryRun.wouldDelete).toBe(dryRun.sessionIds.length);
+  expect(dryRun).not.toHaveProperty('deletedCount');
   // A dry run deletes nothing.
   const after = await fx.store.listSessions({ limit: 1000 });
   for (const id of dryRun.sessionIds) expect(after.items.map((x) => x.sessionId)).toContain(id);

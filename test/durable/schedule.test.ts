@@ -52,6 +52,10 @@ test('the cleanup schedule: created twice is one schedule; triggered, it deletes
   const result = await d.temporal.workflow.getHandle(workflowId).result();
   expect(result).toMatchObject({ deletedCount: 2, dryRun: false });
   expect([...result.sessionIds].sort()).toEqual([oldA, oldB].sort());
+  // The result points to the run's deletion-log record, which names the schedule.
+  expect(await d.store.getDeletionRecord(result.logId)).toMatchObject({ trigger: { kind: 'schedule', name: scheduleId }, count: 2, criteria: { maxAgeDays: 30, keepTags: ['keep'] } });
+  // Their ledger entries stay: the costs still count them.
+  expect((await d.store.costReport({ by: 'total' })).total.sessions).toBe(4);
   await recordHistory(workflowId, 'cleanup-sessions');
   await d.temporal.schedule.getHandle(scheduleId).delete();
 });

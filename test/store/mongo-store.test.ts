@@ -325,7 +325,7 @@ describe('transcripts', () => {
 });
 
 describe('deleteSession', () => {
-  it('deletes the session and everything that hangs off it', async () => {
+  it('deletes the session and what hangs off it, keeps its ledger entries and leaves a tombstone', async () => {
     const sid = randomUUID();
     const keep = randomUUID();
     for (const id of [sid, keep]) {
@@ -337,7 +337,10 @@ describe('deleteSession', () => {
     expect(await store.deleteSession(sid)).toBe(true);
     expect(await store.deleteSession(sid)).toBe(false);
     expect(await store.getSession(sid)).toBeNull();
-    expect(await store.getRun(`del-${sid}`)).toBeNull();
+    // The books outlive the session.
+    expect(await store.getRun(`del-${sid}`)).toMatchObject({ costUsd: 1 });
+    expect(await store.getTombstone(sid)).toMatchObject({ sessionId: sid });
+    expect((await store.deletionLog({ limit: 1 }))[0]).toMatchObject({ trigger: { kind: 'command', name: 'deleteSession' }, sessionIds: [sid] });
     expect(await store.loadTranscript(sid)).toBeNull();
     expect(await db.collection('messages').countDocuments({ sessionId: sid })).toBe(0);
     expect(await db.collection('run_starts').countDocuments({ sessionId: sid })).toBe(0);

@@ -182,7 +182,7 @@ async function demo(io: Io, flags: DemoFlags): Promise<number> {
 
     heading('6. cleanup dry run: sessions idle for 0 days, keeping tag "documentation"');
     const cleanup = await store.cleanupOldSessions({ maxAgeDays: 0, keepTags: ['documentation'], dryRun: true });
-    say(`  would delete ${cleanup.deletedCount} of the sessions above; the documentation session and its forks (which inherit its tags) are kept; nothing was deleted`);
+    say(`  would delete ${cleanup.sessionIds.length} of the sessions above; the documentation session and its forks (which inherit its tags) are kept; nothing was deleted (a real cleanup keeps the cost ledger too)`);
     for (const id of cleanup.sessionIds) say(`    ${id}`);
     summary.cleanup = cleanup;
 

@@ -1,15 +1,17 @@
 /**
- * `sessions list|search|show|lineage|tag|untag|delete`: the stored sessions.
+ * `sessions list|search|show|lineage|tag|untag|delete|hold|release|restore|export`: the stored sessions.
  * Every flag is checked (naming the flag) before anything connects.
  */
-import { type Command } from 'commander';
+import { type Command, Option } from 'commander';
+import { EXPORT_FORMATS, holdReason } from '../../model/retention.js';
 import { SESSION_STATUSES, type SearchQuery, type SessionMetadata, type SessionStatus } from '../../model/session.js';
 import { type Action, type Context } from '../context.js';
 import { CliError, EXIT, usageError } from '../exit-codes.js';
-import { addCwdFlag, collect, costFlag, cursorFlag, cwdFlag, dateFlag, limitFlag, sessionIdArg, tagsArg } from '../flags.js';
+import { addCwdFlag, archiveRefArg, collect, costFlag, cursorFlag, cwdFlag, dateFlag, limitFlag, sessionIdArg, tagsArg } from '../flags.js';
 import { shortDate, table, truncate, usd } from '../format.js';
 import { colorEnabled, type Io, palette, printJson } from '../output.js';
-import { lineageText } from '../reports.js';
+import { markdownHeader, markdownOf } from '../markdown.js';
+import { lineageText, parentDeletedText } from '../reports.js';
 
 export const registerSessionsCommands = (program: Command, action: Action): void => {
   const sessions = program.command('sessions').description('list, search, show, tag and delete stored sessions');
@@ -30,7 +32,8 @@ export const registerSessionsCommands = (program: Command, action: Action): void
       .option('--min-cost <usd>', 'own spend at least')
       .option('--max-cost <usd>', 'own spend at most')
       .option('--model <model>', 'used this model')
-      .option('--status <status>', 'active, completed or failed'),
+      .option('--status <status>', 'active, completed or failed')
+      .option('--held', 'only sessions on hold'),
     'ran in this working directory',
   )
     .option('--limit <n>', 'page size (1-1000, default 50)')
@@ -55,7 +58,30 @@ export const registerSessionsCommands = (program: Command, action: Action): void
     .argument('<tags...>')
     .description('remove tags')
     .action(action((c, id: string, tags: string[]) => sessionsTag(c, id, tags, true)));
-  sessions.command('delete').argument('<session-id>').description('delete a session, its messages and transcript').action(action(sessionsDelete));
+  sessions
+    .command('delete')
+    .argument('<session-id>')
+    .description('delete a session, its messages and transcript (its ledger entries are kept)')
+    .action(action(sessionsDelete));
+  sessions
+    .command('hold')
+    .argument('<session-id>')
+    .description('keep a session from every cleanup until released')
+    .option('--reason <text>', 'why it is kept (required)')
+    .option('--lineage', 'hold its whole lineage: ancestors and every fork')
+    .action(action(sessionsHold));
+  sessions.command('release').argument('<session-id>').description('release a hold').option('--lineage', 'release the whole lineage').action(action(sessionsRelease));
+  sessions
+    .command('restore')
+    .argument('<archive-ref>', 'gridfs:<bucket>/<file> or a file path, from `cleanup run --archive` or `cleanup log`')
+    .description('bring an archived session back whole: metadata, messages, ledger and transcript (resumable)')
+    .action(action(sessionsRestore));
+  sessions
+    .command('export')
+    .argument('<session-id>')
+    .description("print a session: the CLI's transcript JSONL (what `claude --resume` reads) or Markdown")
+    .addOption(new Option('--format <format>', 'jsonl or md').default('jsonl'))
+    .action(action(sessionsExport));
 };
 
 const sessionColumns = [
@@ -94,6 +120,7 @@ export interface SearchFlags {
   maxCost?: string;
   model?: string;
   status?: string;
+  held?: boolean;
   cwd?: string;
   /** Hidden alias of `cwd`. */
   scope?: string;
@@ -117,6 +144,7 @@ export function searchQueryOf(flags: SearchFlags): SearchQuery {
     ...(flags.model !== undefined ? { model: flags.model } : {}),
     ...(flags.status !== undefined ? { status: flags.status as SessionStatus } : {}),
     ...(scope !== undefined ? { scope } : {}),
+    ...(flags.held ? { held: true } : {}),
     limit: limitFlag(flags.limit),
     cursor: cursorFlag(flags.cursor),
   };
@@ -138,6 +166,8 @@ function notFound(sessionId: string): CliError {
 /** `--json` of `sessions show`: the metadata and, with `--messages`, the stored messages parsed. */
 export interface ShowResult {
   session: SessionMetadata;
+  /** Set when the session's parent was deleted. */
+  parentDeleted?: { sessionId: string; deletedAt: Date | null };
   messages?: { runId: string; seq: number; type: string; subtype: string | null; message: unknown }[];
 }
 
@@ -145,22 +175,36 @@ async function sessionsShow(ctx: Context, id: string, flags: { messages?: boolea
   const sessionId = sessionIdArg(id);
   const store = await ctx.store();
   const io = ctx.io;
+  const deletedParent = async (s: SessionMetadata): Promise<Pick<ShowResult, 'parentDeleted'>> => {
+    const parent = s.lineage.parentSessionId;
+    if (!parent || (await store.getSession(parent))) return {};
+    return { parentDeleted: { sessionId: parent, deletedAt: (await store.getTombstone(parent))?.deletedAt ?? null } };
+  };
+  // A deleted session: say when, by which cleanup, and where its archive is.
+  const gone = async (): Promise<CliError> => {
+    const t = await store.getTombstone(sessionId);
+    if (!t) return notFound(sessionId);
+    const archive = t.archiveRef ? `; restore it with \`claude-temporal sessions restore ${t.archiveRef}\`` : '';
+    return new CliError(`Session ${sessionId} not found: it was deleted on ${t.deletedAt.toISOString().slice(0, 10)} (cleanup log ${t.logId})${archive}`, EXIT.other, { kind: 'NotFound' });
+  };
   if (!flags.messages) {
     const session = await store.getSession(sessionId);
-    if (!session) throw notFound(sessionId);
-    if (io.json) printJson(io, { session } satisfies ShowResult);
-    else printSession(io, session);
+    if (!session) throw await gone();
+    const extra = await deletedParent(session);
+    if (io.json) printJson(io, { session, ...extra } satisfies ShowResult);
+    else printSession(io, session, extra.parentDeleted);
     return EXIT.ok;
   }
   const loaded = await store.loadSession(sessionId);
-  if (!loaded.found) throw notFound(sessionId);
+  if (!loaded.found) throw await gone();
+  const extra = await deletedParent(loaded.session.metadata);
   const messages: NonNullable<ShowResult['messages']> = [];
   for await (const m of loaded.session.messages()) {
     messages.push({ runId: m.runId, seq: m.seq, type: m.type, subtype: m.subtype, message: JSON.parse(m.raw) as unknown });
   }
-  if (io.json) printJson(io, { session: loaded.session.metadata, messages } satisfies ShowResult);
+  if (io.json) printJson(io, { session: loaded.session.metadata, ...extra, messages } satisfies ShowResult);
   else {
-    printSession(io, loaded.session.metadata);
+    printSession(io, loaded.session.metadata, extra.parentDeleted);
     io.stdout.write('\n');
     for (const m of messages) io.stdout.write(`${String(m.seq).padStart(4)} ${m.type}${m.subtype ? `/${m.subtype}` : ''}  ${truncate(messageText(m.message), 100)}\n`);
   }
@@ -180,7 +224,7 @@ function messageText(message: unknown): string {
   return '';
 }
 
-function printSession(io: Io, s: SessionMetadata): void {
+function printSession(io: Io, s: SessionMetadata, parentDeleted?: ShowResult['parentDeleted']): void {
   const p = palette(colorEnabled(io.stdout, io.env));
   const rows: [string, string][] = [
     ['session', s.sessionId],
@@ -194,7 +238,8 @@ function printSession(io: Io, s: SessionMetadata): void {
     ['description', s.description ?? '-'],
     ['summary', s.summary ? truncate(s.summary, 200) : '-'],
     ['scope', s.scope ?? '-'],
-    ['parent', s.lineage.parentSessionId ? `${s.lineage.parentSessionId} at message ${s.lineage.forkedAtMessage}` : '-'],
+    ['parent', parentDeleted ? `${parentDeletedText(parentDeleted)} (forked at message ${s.lineage.forkedAtMessage})` : s.lineage.parentSessionId ? `${s.lineage.parentSessionId} at message ${s.lineage.forkedAtMessage}` : '-'],
+    ['hold', s.hold ? `${s.hold.reason} (since ${shortDate(s.hold.heldAt)})` : '-'],
     ['origin', [s.origin.pipeline, s.origin.step, s.origin.workflowId].filter(Boolean).join(' / ') || '-'],
   ];
   for (const [k, v] of rows) io.stdout.write(`${p.bold(k.padEnd(12))}${v}\n`);
@@ -228,5 +273,68 @@ async function sessionsDelete(ctx: Context, id: string): Promise<number> {
   if (!deleted) throw notFound(sessionId);
   if (ctx.io.json) printJson(ctx.io, { sessionId, deleted });
   else ctx.io.stdout.write(`deleted ${sessionId}\n`);
+  return EXIT.ok;
+}
+
+async function sessionsHold(ctx: Context, id: string, flags: { reason?: string; lineage?: boolean }): Promise<number> {
+  const sessionId = sessionIdArg(id);
+  if (flags.reason === undefined) throw usageError('--reason', 'is required: say why the session is kept');
+  let reason: string;
+  try {
+    reason = holdReason(flags.reason, '--reason');
+  } catch (err) {
+    throw usageError('--reason', (err as Error).message.replace(/^Invalid [^:]+: /, ''));
+  }
+  const store = await ctx.store();
+  if (!(await store.getSession(sessionId))) throw notFound(sessionId);
+  const held = await store.holdSession(sessionId, { reason, lineage: Boolean(flags.lineage) });
+  if (ctx.io.json) printJson(ctx.io, { held, reason });
+  else ctx.io.stdout.write(`held ${held.length} session${held.length === 1 ? '' : 's'} (${reason}): no cleanup deletes them until released\n${held.map((h) => `  ${h}\n`).join('')}`);
+  return EXIT.ok;
+}
+
+async function sessionsRelease(ctx: Context, id: string, flags: { lineage?: boolean }): Promise<number> {
+  const sessionId = sessionIdArg(id);
+  const store = await ctx.store();
+  if (!(await store.getSession(sessionId))) throw notFound(sessionId);
+  const released = await store.releaseSession(sessionId, { lineage: Boolean(flags.lineage) });
+  if (ctx.io.json) printJson(ctx.io, { released });
+  else ctx.io.stdout.write(`released ${released.length} session${released.length === 1 ? '' : 's'}\n`);
+  return EXIT.ok;
+}
+
+async function sessionsRestore(ctx: Context, value: string): Promise<number> {
+  const ref = archiveRefArg(value);
+  const r = await (await ctx.store()).restoreSession(ref);
+  if (ctx.io.json) printJson(ctx.io, r);
+  else if (!r.restored) ctx.io.stdout.write(`${r.sessionId} is already in the store: nothing restored\n`);
+  else ctx.io.stdout.write(`restored ${r.sessionId}: ${r.messages} messages, ${r.runs} ledger entries${r.transcript ? ', transcript (resumable)' : ', no transcript'}\n`);
+  return EXIT.ok;
+}
+
+async function sessionsExport(ctx: Context, id: string, flags: { format?: string }): Promise<number> {
+  const sessionId = sessionIdArg(id);
+  const format = flags.format ?? 'jsonl';
+  if (!(EXPORT_FORMATS as readonly string[]).includes(format)) throw usageError('--format', `must be one of ${EXPORT_FORMATS.join(', ')}`);
+  const store = await ctx.store();
+  const transcript = await store.loadTranscript(sessionId);
+  if (format === 'jsonl') {
+    if (!transcript) {
+      if (!(await store.getSession(sessionId))) throw notFound(sessionId);
+      throw new CliError(`Session ${sessionId} has no stored transcript (it never completed a run)`, EXIT.other, { kind: 'NotFound' });
+    }
+    ctx.io.stdout.write(Buffer.from(transcript.buffer, transcript.byteOffset, transcript.byteLength));
+    return EXIT.ok;
+  }
+  const loaded = await store.loadSession(sessionId);
+  if (!loaded.found) throw notFound(sessionId);
+  ctx.io.stdout.write(markdownHeader(loaded.session.metadata));
+  // The transcript holds the whole conversation, prompts included; the stored stream-json lines
+  // (the fallback) hold what the CLI printed, which leaves out the prompts.
+  if (transcript) {
+    for (const line of Buffer.from(transcript).toString('utf8').split('\n')) if (line.trim()) ctx.io.stdout.write(markdownOf(line));
+  } else {
+    for await (const m of loaded.session.messages()) ctx.io.stdout.write(markdownOf(m.raw, m.runId));
+  }
   return EXIT.ok;
 }

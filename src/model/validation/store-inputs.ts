@@ -7,6 +7,7 @@
 import { DEFAULT_MAX_AGE_DAYS, MAX_MAX_AGE_DAYS } from '../defaults.js';
 import { FAILURE_TYPES, invalidInput, type FailureType } from '../failures.js';
 import { CLAUDE_MODES, RUN_STATUSES, type ClaudeMode, type ModelUsage } from '../run.js';
+import { archiveLocation, archiveTargetName, CLEANUP_TRIGGER_KINDS, type CleanupTrigger } from '../retention.js';
 import {
   COST_DIMENSIONS,
   SESSION_STATUSES,
@@ -221,6 +222,7 @@ export function searchQuery(value: unknown): ValidSearch {
   if (o.model !== undefined) out.model = name(o.model, 'model');
   if (o.status !== undefined) out.status = oneOf(o.status, SESSION_STATUSES, 'status');
   if (o.scope !== undefined) out.scope = scope(o.scope, 'scope');
+  if (o.held !== undefined) out.held = bool(o.held, 'held');
   return out;
 }
 
@@ -229,23 +231,35 @@ export interface ValidCleanup {
   keepTags: string[];
   dryRun: boolean;
   batchSize: number;
+  archive?: string;
+  purgeLedgerOlderThanDays?: number;
+  logId?: string;
+  trigger?: CleanupTrigger;
   onBatch?: CleanupOptions['onBatch'];
+}
+
+/** A number of days, 0 to `MAX_MAX_AGE_DAYS` (the bound of every age option). */
+export function days(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw invalidInput(field, `must be a finite number, got ${describe(value)}`);
+  if (value < 0 || value > MAX_MAX_AGE_DAYS) throw invalidInput(field, `must be between 0 and ${MAX_MAX_AGE_DAYS}`);
+  return value;
 }
 
 export function cleanupOptions(value: unknown): ValidCleanup {
   const o = optionalObject(value, 'options') as CleanupOptions & Record<string, unknown>;
-  let maxAgeDays = DEFAULT_MAX_AGE_DAYS;
-  if (o.maxAgeDays !== undefined) {
-    if (typeof o.maxAgeDays !== 'number' || !Number.isFinite(o.maxAgeDays)) throw invalidInput('maxAgeDays', `must be a finite number, got ${describe(o.maxAgeDays)}`);
-    if (o.maxAgeDays < 0 || o.maxAgeDays > MAX_MAX_AGE_DAYS) throw invalidInput('maxAgeDays', `must be between 0 and ${MAX_MAX_AGE_DAYS}`);
-    maxAgeDays = o.maxAgeDays;
-  }
   const out: ValidCleanup = {
-    maxAgeDays,
+    maxAgeDays: o.maxAgeDays === undefined ? DEFAULT_MAX_AGE_DAYS : days(o.maxAgeDays, 'maxAgeDays'),
     keepTags: o.keepTags === undefined ? [] : tags(o.keepTags, 'keepTags'),
     dryRun: o.dryRun === undefined ? false : bool(o.dryRun, 'dryRun'),
     batchSize: o.batchSize === undefined ? 100 : limit(o.batchSize, 'batchSize'),
   };
+  if (o.archive !== undefined) out.archive = archiveTargetName(archiveLocation(o.archive, 'archive'));
+  if (o.purgeLedgerOlderThanDays !== undefined) out.purgeLedgerOlderThanDays = days(o.purgeLedgerOlderThanDays, 'purgeLedgerOlderThanDays');
+  if (o.logId !== undefined) out.logId = name(o.logId, 'logId');
+  if (o.trigger !== undefined) {
+    const t = requireObject(o.trigger, 'trigger');
+    out.trigger = { kind: oneOf(t.kind, CLEANUP_TRIGGER_KINDS, 'trigger.kind'), name: name(t.name, 'trigger.name') };
+  }
   if (o.onBatch !== undefined) {
     if (typeof o.onBatch !== 'function') throw invalidInput('onBatch', 'must be a function');
     out.onBatch = o.onBatch;
