@@ -10,6 +10,7 @@ import { validateRunRequest } from '../model/validation/run-request.js';
 import { type RunOutcome, type RunRequest } from '../model/run.js';
 import { type RunLedgerEntry } from '../model/session.js';
 import { type SessionStore } from '../store/types.js';
+import { createsSession, startsFromSession } from '../model/step-modes.js';
 import { type StepHeartbeat, type StepInput, type StepResult } from '../model/workflow.js';
 import { nonRetryable, withTypedFailures, toApplicationFailure } from './failures.js';
 import { type ActivityLogger, type ClaudeRuntime } from './index.js';
@@ -59,16 +60,16 @@ export function createStepActivity(deps: StepDeps): (input: StepInput) => Promis
 
   function planAttempt(input: StepInput, attempt: number): Attempt {
     const cwd = input.options?.cwd ?? input.scope ?? claude.workDir;
-    const sessionId = input.mode === 'resume' ? input.sessionId : input.newSessionId;
+    const sessionId = createsSession(input.mode) ? input.newSessionId : input.sessionId;
     if (!sessionId) {
-      throw nonRetryable('InvalidInput', input.mode === 'resume' ? 'Invalid sessionId: a resume needs a session id' : 'Invalid newSessionId: required');
+      throw nonRetryable('InvalidInput', createsSession(input.mode) ? 'Invalid newSessionId: required' : 'Invalid sessionId: a resume needs a session id');
     }
     const request: RunRequest = {
       ...input.options,
       mode: input.mode,
       prompt: input.prompt,
-      sessionId: input.mode === 'query' ? undefined : input.sessionId,
-      newSessionId: input.mode === 'resume' ? undefined : sessionId,
+      sessionId: startsFromSession(input.mode) ? input.sessionId : undefined,
+      newSessionId: createsSession(input.mode) ? sessionId : undefined,
       cwd,
     };
     return { input, attempt, runId: `${input.stepKey}#${attempt}`, sessionId, cwd, request };
@@ -76,7 +77,7 @@ export function createStepActivity(deps: StepDeps): (input: StepInput) => Promis
 
   /** Start from the conversation as stored before this step, on whatever machine this is. */
   async function prepareTranscript({ input, cwd, sessionId }: Attempt): Promise<void> {
-    if (input.mode !== 'query') {
+    if (startsFromSession(input.mode)) {
       const sourceId = input.sessionId!;
       const transcript = await withTypedFailures(() => store.loadTranscript(sourceId));
       if (transcript) await restoreTranscript(claude.configDir, cwd, sourceId, transcript);
@@ -86,7 +87,7 @@ export function createStepActivity(deps: StepDeps): (input: StepInput) => Promis
       }
     }
     // A new session id must be free: drop what a failed attempt with the same id left.
-    if (input.mode !== 'resume') await removeTranscript(claude.configDir, cwd, sessionId);
+    if (createsSession(input.mode)) await removeTranscript(claude.configDir, cwd, sessionId);
   }
 
   async function openSession({ input, cwd, sessionId }: Attempt): Promise<void> {
