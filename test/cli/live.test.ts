@@ -46,6 +46,9 @@ test('ps, watch --messages, cancel and result against an in-process worker', asy
     const r = await cli(['--json', 'result', done.workflowId], env);
     expect(r.code, r.stderr).toBe(0);
     expect(parseJson(r)).toMatchObject({ workflowId: done.workflowId, mode: 'query', sessionId: done.sessionId, status: 'success' });
+    // Single commands are reported under the command's name.
+    const costs = parseJson<{ rows: { key: string }[] }>(await cli(['--json', 'costs', '--by', 'pipeline', '--tag', 'live'], env));
+    expect(costs.rows.map((row) => row.key)).toContain('one-step query');
 
     // A pipeline whose first step calls a tool, then writes slowly.
     const run = await c.startPipeline({
