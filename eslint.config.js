@@ -21,7 +21,7 @@ export const LAYERS = {
   client: ['model', 'workflows', 'store'],
   // The CLI reaches Temporal and the store through the client; it runs the local stack. Only the `worker`
   // and `demo` commands also run a worker (CLI_WORKER_COMMANDS).
-  cli: ['model', 'client', 'stack'],
+  cli: ['model', 'client', 'stack', 'console'],
   console: ['model', 'client'],
   stack: ['paths'],
   stub: [],

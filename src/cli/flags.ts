@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { type Command, Option } from 'commander';
 import { archiveLocation, archiveRef } from '../model/retention.js';
+import { dayToIso } from '../model/formats.js';
 import { cost as validCost, cursor as validCursor, date as validDate, limit as validLimit, sessionId as validSessionId, tag as validTag } from '../model/validation/fields.js';
 import { MAX_MAX_AGE_DAYS } from '../model/defaults.js';
 import { usageError } from './exit-codes.js';
@@ -78,8 +79,7 @@ export function daysFlag(value: string | undefined, flag: string): number | unde
 /** `YYYY-MM-DD` (midnight UTC) or an ISO date-time with a zone. */
 export function dateFlag(value: string | undefined, flag: string): Date | undefined {
   if (value === undefined) return undefined;
-  const iso = /^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value;
-  return asFlag(flag, () => validDate(iso, flag));
+  return asFlag(flag, () => validDate(dayToIso(value), flag));
 }
 
 export function costFlag(value: string | undefined, flag: string): number | undefined {

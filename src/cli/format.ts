@@ -11,10 +11,7 @@ export function bytesText(n: number): string {
   return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }
 
-export function shortDate(d: Date | string): string {
-  const iso = (typeof d === 'string' ? new Date(d) : d).toISOString();
-  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
-}
+export { shortDate } from '../model/formats.js';
 
 export function truncate(s: string, max: number): string {
   const one = s.replace(/\s+/g, ' ').trim();

@@ -8,6 +8,7 @@ import { type Action, type Context, createContext, type GlobalFlags, type Regist
 import { classify, EXIT } from './exit-codes.js';
 import { printJson } from './output.js';
 import { registerCleanupCommands } from './commands/cleanup.js';
+import { registerConsoleCommand } from './commands/console.js';
 import { registerCostsCommand } from './commands/costs.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerQueryCommands } from './commands/query.js';
@@ -34,6 +35,7 @@ const COMMAND_GROUPS: readonly RegisterCommands[] = [
   registerChatCommand,
   registerSessionsCommands,
   registerCostsCommand,
+  registerConsoleCommand,
   registerCleanupCommands,
   registerStackCommands,
   registerDemoCommand,

@@ -17,7 +17,7 @@ import { conversation, exploreAlternatives, sessionPipeline } from '../workflows
 import { type CleanupInput, type ConversationInput, type ConversationSendInput, type ExploreInput, type ExploreResult, type PipelineInput, type PipelineResult } from '../model/workflow.js';
 import { describeCleanupSchedule, ensureCleanupSchedule, runCleanup } from './cleanup.js';
 import { DEFAULT_TASK_QUEUE } from '../model/defaults.js';
-import { runningStep } from './live.js';
+import { cancelWorkflow, describeLive, listRunning, runningStep, type RunningWorkflow } from './live.js';
 import { ClaudeTemporalError } from '../model/failures.js';
 import { formatUsd, oneStepPipelineName } from '../model/formats.js';
 import {
@@ -238,6 +238,13 @@ export async function createClient(options: ClientOptions = {}) {
     describeCleanupSchedule: (scheduleId?: string) => describeCleanupSchedule(client, scheduleId),
     /** Clean up now as a workflow on a worker of the task queue; default id `cleanup-<uuid>`. */
     runCleanup: (input: CleanupInput, opts: StartOptions = {}) => runCleanup(client, taskQueue, input, opts),
+
+    /** Running pipelines, fan-outs and conversations of the namespace, newest first. */
+    listRunning: (opts: { limit?: number; taskQueue?: string } = {}) => listRunning(client, opts),
+    /** Progress and running steps of one of them; null once it has finished. */
+    describeLive: (w: RunningWorkflow) => describeLive(client, w),
+    /** Cancel a workflow by id. */
+    cancel: (workflowId: string) => cancelWorkflow(client, workflowId),
 
     async close() {
       if (ownsConnection) await client.connection.close();

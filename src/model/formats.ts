@@ -31,3 +31,14 @@ export function formatUsd(value: number): string {
 export function oneStepPipelineName(mode: string): string {
   return `one-step ${mode}`;
 }
+
+/** A day as people type it (`YYYY-MM-DD`, meaning midnight UTC) as an ISO date-time; anything else unchanged. */
+export function dayToIso(value: string): string {
+  return /^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value;
+}
+
+/** `YYYY-MM-DD HH:MM:SS` in UTC. */
+export function shortDate(d: Date | string): string {
+  const iso = (typeof d === 'string' ? new Date(d) : d).toISOString();
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
+}

@@ -22,6 +22,17 @@ export interface Lineage {
   rootSessionId: string;
 }
 
+/** Which ledger entries `listRuns` streams; every field narrows. */
+export interface RunQuery {
+  sessionId?: string;
+  /** Runs started on or after this instant. */
+  since?: Date;
+  /** Runs started before this instant. */
+  until?: Date;
+  /** Runs of sessions with any of these tags. */
+  tags?: string[];
+}
+
 export interface SessionMetadata {
   sessionId: string;
   createdAt: Date;
@@ -116,7 +127,15 @@ export interface ListOptions {
   cursor?: string | null;
 }
 
+/** What a session search can be sorted by. */
+export const SESSION_SORTS = ['updatedAt', 'createdAt', 'totalCostUsd'] as const;
+export type SessionSort = (typeof SESSION_SORTS)[number];
+
 export interface SearchQuery extends ListOptions {
+  /** Sort key; default `updatedAt` (with the session id breaking ties). */
+  sort?: SessionSort;
+  /** Sort order; default `desc`. */
+  order?: 'asc' | 'desc';
   /** Sessions with any of these tags. */
   tags?: string[];
   /** Sessions with all of these tags. */

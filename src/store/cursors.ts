@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { type Filter } from 'mongodb';
 import { invalidInput } from '../model/failures.js';
 import { type SessionDoc } from './documents.js';
+import { type SessionSort } from '../model/session.js';
 import * as v from '../model/validation/index.js';
 
 export interface KeysetCursor {
@@ -14,8 +15,14 @@ export function queryDigest(query: unknown): string {
   return createHash('sha256').update(JSON.stringify(query)).digest('base64url').slice(0, 12);
 }
 
-export function encodeCursor(doc: { updatedAt: Date; _id: string }, digest: string): string {
-  return Buffer.from(JSON.stringify({ u: doc.updatedAt.getTime(), i: doc._id, q: digest })).toString('base64url');
+/** The sort key's value as a number (dates as epoch milliseconds). */
+function sortValue(doc: SessionDoc, field: SessionSort): number {
+  const value = doc[field] as Date | number | undefined;
+  return value instanceof Date ? value.getTime() : (value ?? 0);
+}
+
+export function encodeCursor(doc: SessionDoc, digest: string, sort: SessionSort = 'updatedAt'): string {
+  return Buffer.from(JSON.stringify({ u: sortValue(doc, sort), i: doc._id, q: digest })).toString('base64url');
 }
 
 export function decodeCursor(cursor: string, digest: string): KeysetCursor {
@@ -34,8 +41,9 @@ export function decodeCursor(cursor: string, digest: string): KeysetCursor {
   return { u: c.u, i: c.i };
 }
 
-/** Rows after the cursor in (updatedAt desc, _id desc) order. */
-export function afterCursor(c: KeysetCursor): Filter<SessionDoc> {
-  const u = new Date(c.u);
-  return { $or: [{ updatedAt: { $lt: u } }, { updatedAt: u, _id: { $lt: c.i } }] };
+/** Rows after the cursor in (field, _id) order, descending unless `asc`. */
+export function afterCursor(c: KeysetCursor, field: SessionSort = 'updatedAt', asc = false): Filter<SessionDoc> {
+  const u = field === 'totalCostUsd' ? c.u : new Date(c.u);
+  const op = asc ? '$gt' : '$lt';
+  return { $or: [{ [field]: { [op]: u } }, { [field]: u, _id: { [op]: c.i } }] } as Filter<SessionDoc>;
 }

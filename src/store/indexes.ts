@@ -15,6 +15,7 @@ export async function ensureIndexes(c: StoreContext): Promise<void> {
       { key: { models: 1, updatedAt: -1, _id: -1 }, name: 'models_updatedAt_id' },
       { key: { status: 1, updatedAt: -1, _id: -1 }, name: 'status_updatedAt_id' },
       { key: { createdAt: -1 }, name: 'createdAt' },
+      { key: { totalCostUsd: -1, _id: -1 }, name: 'totalCostUsd_id' },
       { key: { 'lineage.parentSessionId': 1 }, name: 'lineage_parent' },
     ]);
     await createMissing(c.messages, [

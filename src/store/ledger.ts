@@ -2,13 +2,13 @@
  * The run ledger (one entry per run, written with `$set` of the whole entry) and the session
  * fields derived from it and from the messages.
  */
-import { type UpdateFilter } from 'mongodb';
+import { type Filter, type UpdateFilter } from 'mongodb';
 import { invalidInput } from '../model/failures.js';
 import { upsertOne, type StoreContext } from './context.js';
 import { assistantText, summaryOf } from '../model/messages.js';
 import { fromMicro, insertDefaults, micro, parseJson, runStatusToSession, toEntry, toRunDoc, type RunDoc, type SessionDoc } from './documents.js';
-import { guard } from './errors.js';
-import { type Origin, type RunLedgerEntry } from '../model/session.js';
+import { guard, mapError } from './errors.js';
+import { type Origin, type RunLedgerEntry, type RunQuery } from '../model/session.js';
 import * as v from '../model/validation/index.js';
 
 const SUMMARY_SCAN = 200;
@@ -128,6 +128,24 @@ async function firstAssistantText(c: StoreContext, sessionId: string): Promise<s
       if (text) return summaryOf(text);
     }
     return null;
+  } finally {
+    await cursor.close().catch(() => undefined);
+  }
+}
+
+/** Ledger entries matching the query, oldest first, streamed. */
+export async function* listRuns(c: StoreContext, query: RunQuery = {}): AsyncGenerator<RunLedgerEntry> {
+  const filter: Filter<RunDoc> = {};
+  if (query.sessionId !== undefined) filter.sessionId = v.sessionId(query.sessionId);
+  const since = query.since === undefined ? undefined : v.date(query.since, 'since');
+  const until = query.until === undefined ? undefined : v.date(query.until, 'until');
+  if (since || until) filter.startedAt = { ...(since ? { $gte: since } : {}), ...(until ? { $lt: until } : {}) };
+  if (query.tags !== undefined) filter.tags = { $in: v.nonEmptyTags(query.tags, 'tags') };
+  const cursor = c.runs.find(filter).sort({ startedAt: 1, _id: 1 }).batchSize(1000);
+  try {
+    for await (const d of cursor) yield toEntry(d);
+  } catch (error) {
+    throw mapError(error);
   } finally {
     await cursor.close().catch(() => undefined);
   }

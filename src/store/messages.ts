@@ -100,7 +100,8 @@ export async function writeOverflow(
 }
 
 export async function* streamMessages(c: StoreContext, sessionId: string): AsyncGenerator<StoredMessage> {
-  const cursor = c.messages.find({ sessionId }).sort({ runAt: 1, runId: 1, seq: 1 }).batchSize(200);
+  // One round trip for a long session: the documents are small (long lines overflow to GridFS).
+  const cursor = c.messages.find({ sessionId }).sort({ runAt: 1, runId: 1, seq: 1 }).batchSize(1000);
   try {
     for await (const d of cursor) yield await storedMessage(c, d);
   } catch (error) {

@@ -46,6 +46,7 @@ import {
   type MessageInput,
   type Page,
   type RunLedgerEntry,
+  type RunQuery,
   type SaveSessionOptions,
   type SearchQuery,
   type SessionMetadata,
@@ -186,6 +187,9 @@ class MongoStore implements MongoSessionStore {
   }
   messagesOfRun(runId: string, afterSeq?: number, limit?: number): Promise<StoredMessage[]> {
     return messages.messagesOfRun(this.c, runId, afterSeq, limit);
+  }
+  listRuns(query?: RunQuery): AsyncIterable<RunLedgerEntry> {
+    return ledger.listRuns(this.c, query);
   }
   async costReport(query: CostReportQuery): Promise<CostReport> {
     const report = await costs.costReport(this.c, query);

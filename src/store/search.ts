@@ -1,10 +1,10 @@
-/** Listing and search: a filter on indexed fields, pages in (updatedAt desc, _id desc) order. */
+/** Listing and search: a filter on indexed fields, pages in (sort key, _id) order, by default (updatedAt desc, _id desc). */
 import { type Filter } from 'mongodb';
 import { type StoreContext } from './context.js';
 import { afterCursor, decodeCursor, encodeCursor, queryDigest } from './cursors.js';
 import { toMetadata, type SessionDoc } from './documents.js';
 import { guard } from './errors.js';
-import { type ListOptions, type Page, type SearchQuery, type SessionMetadata } from '../model/session.js';
+import { type ListOptions, type Page, type SearchQuery, type SessionMetadata, type SessionSort } from '../model/session.js';
 import * as v from '../model/validation/index.js';
 
 export async function listSessions(c: StoreContext, options?: ListOptions): Promise<Page<SessionMetadata>> {
@@ -20,8 +20,10 @@ export async function search(c: StoreContext, query: SearchQuery): Promise<Page<
   const digest = queryDigest(criteria);
   const after = cursor ? decodeCursor(cursor, digest) : null;
   const filter = searchFilter(q);
-  if (after) Object.assign(filter, afterCursor(after));
-  return guard(() => page(c, filter as Filter<SessionDoc>, limit, digest));
+  const sort = q.sort ?? 'updatedAt';
+  const asc = q.order === 'asc';
+  if (after) Object.assign(filter, afterCursor(after, sort, asc));
+  return guard(() => page(c, filter as Filter<SessionDoc>, limit, digest, sort, asc));
 }
 
 function searchFilter(q: ReturnType<typeof v.searchQuery>): Record<string, unknown> {
@@ -41,10 +43,11 @@ function searchFilter(q: ReturnType<typeof v.searchQuery>): Record<string, unkno
   return filter;
 }
 
-async function page(c: StoreContext, filter: Filter<SessionDoc>, limit: number, digest: string): Promise<Page<SessionMetadata>> {
-  const docs = await c.sessions.find(filter).sort({ updatedAt: -1, _id: -1 }).limit(limit + 1).toArray();
+async function page(c: StoreContext, filter: Filter<SessionDoc>, limit: number, digest: string, sort: SessionSort = 'updatedAt', asc = false): Promise<Page<SessionMetadata>> {
+  const dir = asc ? 1 : -1;
+  const docs = await c.sessions.find(filter).sort({ [sort]: dir, _id: dir }).limit(limit + 1).toArray();
   const more = docs.length > limit;
   const items = more ? docs.slice(0, limit) : docs;
   const last = items.at(-1);
-  return { items: items.map(toMetadata), nextCursor: more && last ? encodeCursor(last, digest) : null };
+  return { items: items.map(toMetadata), nextCursor: more && last ? encodeCursor(last, digest, sort) : null };
 }

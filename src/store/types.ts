@@ -14,6 +14,7 @@ import {
   type MessageInput,
   type Page,
   type RunLedgerEntry,
+  type RunQuery,
   type SaveSessionOptions,
   type SearchQuery,
   type SessionMetadata,
@@ -47,6 +48,8 @@ export interface SessionStore {
   getConversation(key: string): Promise<ConversationRecord | null>;
   /** Conversations, most recently used first. */
   listConversations(limit?: number): Promise<ConversationRecord[]>;
+  /** Ledger entries matching the query, oldest first, streamed (the console reduces them). */
+  listRuns(query?: RunQuery): AsyncIterable<RunLedgerEntry>;
   /** The most recently updated session of a scope (`continue`), or null. */
   latestSessionInScope(scope: string): Promise<SessionMetadata | null>;
   /** Store the CLI's JSONL transcript of a session (GridFS), replacing the previous one. */

@@ -10,6 +10,7 @@ import { CLAUDE_MODES, RUN_STATUSES, type ClaudeMode, type ModelUsage } from '..
 import { archiveLocation, archiveTargetName, CLEANUP_TRIGGER_KINDS, type CleanupTrigger } from '../retention.js';
 import {
   COST_DIMENSIONS,
+  SESSION_SORTS,
   SESSION_STATUSES,
   type CleanupOptions,
   type CostReportQuery,
@@ -223,6 +224,8 @@ export function searchQuery(value: unknown): ValidSearch {
   if (o.status !== undefined) out.status = oneOf(o.status, SESSION_STATUSES, 'status');
   if (o.scope !== undefined) out.scope = scope(o.scope, 'scope');
   if (o.held !== undefined) out.held = bool(o.held, 'held');
+  if (o.sort !== undefined) out.sort = oneOf(o.sort, SESSION_SORTS, 'sort');
+  if (o.order !== undefined) out.order = oneOf(o.order, ['asc', 'desc'] as const, 'order');
   return out;
 }
 
