@@ -94,7 +94,7 @@ async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
 /** Writes must come from the console's own pages: a cross-site form cannot tag, describe or cancel. */
 function sameOrigin(req: IncomingMessage): boolean {
   const site = req.headers['sec-fetch-site'];
-  if (site && site !== 'same-origin' && site !== 'none') return false;
+  if (site) return site === 'same-origin' || site === 'none';
   const origin = req.headers.origin;
   if (!origin) return true;
   try {
@@ -204,7 +204,7 @@ export function consoleHandler(deps: ConsoleDeps, options: ConsoleOptions = {}, 
   const token = options.token || null;
   const table = routes(deps, { liveIntervalMs: options.liveIntervalMs ?? 1000 }, streams);
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const headers = { 'content-security-policy': CSP, 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'x-frame-options': 'DENY' };
+    const headers = { 'content-security-policy': CSP, 'x-content-type-options': 'nosniff', 'referrer-policy': 'same-origin', 'x-frame-options': 'DENY' };
     for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
     try {
       const url = new URL(req.url ?? '/', 'http://console.invalid');
