@@ -40,6 +40,8 @@ form.description input { width:60%; }
 ul.tree, ul.tree ul { list-style:none; padding-left:16px; margin:0; } ul.tree li { margin:2px 0; } ul.tree a.current { font-weight:700; color:var(--fg); }
 ul.tree ul li::before { content:"└ "; color:var(--muted); }
 .conversation { margin-top:12px; }
+/* Long sessions: the browser skips layout and paint of entries far off screen. */
+.conversation > .msg, .conversation > details, .conversation > .outcome, .conversation > .run-mark { content-visibility:auto; contain-intrinsic-size:auto 48px; }
 .run-mark { margin:18px 0 6px; padding:4px 8px; background:var(--soft); border-left:3px solid var(--accent); font-size:12px; color:var(--muted); }
 .msg { margin:6px 0; padding:8px 10px; border-radius:8px; } .msg .who { font-size:11px; color:var(--muted); text-transform:uppercase; letter-spacing:.04em; }
 .msg.user { background:#eef6ff; } .msg.assistant { background:#fff; border:1px solid var(--line); }
