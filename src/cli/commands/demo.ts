@@ -15,7 +15,8 @@ import type { SessionStore } from '../../client/sessions.js';
 import { type PipelineInput } from '../../model/workflow.js';
 import type { Stack } from '../../stack/stack.js';
 import { type Action } from '../context.js';
-import { EXIT } from '../exit-codes.js';
+import { DEFAULT_MONGO_DB } from '../../model/defaults.js';
+import { EXIT, unavailable } from '../exit-codes.js';
 import { table, truncate, usd } from '../format.js';
 import { colorEnabled, type Io, palette, printJson } from '../output.js';
 import { watchPipeline } from '../progress.js';
@@ -27,6 +28,7 @@ export const registerDemoCommand = (program: Command, action: Action): void => {
     .description('a documentation pipeline, a fork fan-out, a conversation, search, costs and cleanup, end to end on a throwaway local stack')
     .option('--stub', 'use the Messages API stub even when ANTHROPIC_API_KEY is set')
     .option('--no-ui', 'no Temporal Web UI')
+    .option('--use-running-stack', 'run the stories on the stack of `stack up` (database of MONGODB_DB, default claude_temporal) and leave it running, e.g. for `console`')
     .action(action(async (c, flags: DemoFlags) => await demo(c.io, flags)));
 };
 
@@ -47,6 +49,16 @@ export function wordCount(text) {
 export interface DemoFlags {
   stub?: boolean;
   ui?: boolean;
+  useRunningStack?: boolean;
+}
+
+/** The stack of `stack up`, kept running when the demo ends; its database is the one the CLI and the console read. */
+async function runningStack(env: NodeJS.ProcessEnv): Promise<{ stack: Stack; dbName: string }> {
+  const { readStackState, stackRunning } = await import('../../stack/state.js');
+  const state = await readStackState(env);
+  if (!state || !stackRunning(state)) throw unavailable('No local stack is running: start one with `claude-temporal stack up`, or run the demo without --use-running-stack');
+  if (!state.stubUrl) throw unavailable('The running local stack has no Messages API stub: restart it with `claude-temporal stack up`');
+  return { stack: { ...state, stop: async () => {} }, dbName: env.MONGODB_DB || DEFAULT_MONGO_DB };
 }
 
 async function demo(io: Io, flags: DemoFlags): Promise<number> {
@@ -68,14 +80,20 @@ async function demo(io: Io, flags: DemoFlags): Promise<number> {
     import('../../worker/runtime.js'),
   ]);
   say(p.bold('claude-temporal demo'));
-  say('starting the local stack (Temporal dev server, MongoDB wire server, Messages API stub) ...');
   let stack: Stack;
-  try {
-    stack = await startStack({ ui: flags.ui !== false, stub: true });
-  } catch (err) {
-    if (flags.ui === false) throw err;
-    say(p.dim(`the Temporal UI did not start (${(err as Error).message.split('\n')[0]}); going on without it`));
-    stack = await startStack({ ui: false, stub: true });
+  let dbName = 'claude_temporal_demo';
+  if (flags.useRunningStack) {
+    ({ stack, dbName } = await runningStack(io.env));
+    say(`using the running local stack (database ${dbName}); it keeps running afterwards`);
+  } else {
+    say('starting the local stack (Temporal dev server, MongoDB wire server, Messages API stub) ...');
+    try {
+      stack = await startStack({ ui: flags.ui !== false, stub: true });
+    } catch (err) {
+      if (flags.ui === false) throw err;
+      say(p.dim(`the Temporal UI did not start (${(err as Error).message.split('\n')[0]}); going on without it`));
+      stack = await startStack({ ui: false, stub: true });
+    }
   }
   const workDir = await mkdtemp(path.join(os.tmpdir(), 'claude-temporal-demo-'));
   const link = (id: string) => (stack.temporalUiUrl ? p.dim(`  ${stack.temporalUiUrl}/namespaces/default/workflows/${encodeURIComponent(id)}`) : '');
@@ -84,7 +102,7 @@ async function demo(io: Io, flags: DemoFlags): Promise<number> {
   let client: ClaudeTemporalClient | undefined;
   let store: SessionStore | undefined;
   try {
-    store = await openSessionStore({ uri: stack.mongoUri, dbName: 'claude_temporal_demo', timeoutMs: 3_000 });
+    store = await openSessionStore({ uri: stack.mongoUri, dbName, timeoutMs: 3_000 });
     say(`Temporal ${stack.temporalAddress}  MongoDB ${stack.mongoUri}  stub ${stack.stubUrl}`);
     if (stack.temporalUiUrl) say(`Temporal UI ${stack.temporalUiUrl}`);
     say(
@@ -104,7 +122,7 @@ async function demo(io: Io, flags: DemoFlags): Promise<number> {
       namespace: 'default',
       taskQueue,
       mongoUri: stack.mongoUri,
-      mongoDb: 'claude_temporal_demo',
+      mongoDb: dbName,
       workDir,
       configDir: path.join(workDir, '.claude-config'),
       maxConcurrentSteps: 3,
@@ -187,7 +205,8 @@ async function demo(io: Io, flags: DemoFlags): Promise<number> {
     summary.cleanup = cleanup;
 
     heading('done');
-    say(`stopping the worker and the stack${stack.temporalUiUrl ? ' (the UI links above stop working now)' : ''}`);
+    if (flags.useRunningStack) say('stopping the worker; the stack keeps running: `claude-temporal console` shows these sessions, costs and runs');
+    else say(`stopping the worker and the stack${stack.temporalUiUrl ? ' (the UI links above stop working now)' : ''}`);
     if (io.json) printJson(io, summary);
     return EXIT.ok;
   } finally {
