@@ -24,7 +24,7 @@ th { font-weight:600; color:var(--muted); font-size:12px; } td.num, th.num { tex
 .tag { display:inline-block; background:#eef2ff; border-radius:10px; padding:0 8px; margin:1px 2px; font-size:12px; }
 .badge { display:inline-block; background:var(--soft); border:1px solid var(--line); border-radius:4px; padding:0 5px; font-size:11px; color:var(--muted); }
 .badge.est { color:var(--warn); border-color:#f0d58c; background:#fff8e1; }
-.status { font-size:12px; font-weight:600; } .status.completed { color:var(--ok); } .status.failed, .status.cancelled { color:var(--bad); } .status.active, .status.running { color:var(--accent); }
+.status { font-size:12px; font-weight:600; } .status.completed, .status.success { color:var(--ok); } .status.failed, .status.cancelled { color:var(--bad); } .status.active, .status.running { color:var(--accent); }
 form.filters { display:flex; flex-wrap:wrap; gap:8px 12px; align-items:flex-end; background:var(--soft); padding:10px; border-radius:8px; margin-bottom:12px; }
 form.filters label { display:flex; flex-direction:column; font-size:12px; color:var(--muted); gap:2px; }
 form.filters label.check { flex-direction:row; align-items:center; gap:4px; }
@@ -55,10 +55,10 @@ pre.is-error { background:#fdecea; }
 .system { font-size:12px; color:var(--muted); margin:4px 0; }
 .outcome { margin:6px 0 10px; font-size:12.5px; padding:4px 8px; border-radius:6px; background:var(--soft); }
 .forked-here { margin:8px 0; padding:4px 8px; border:1px dashed var(--accent); border-radius:6px; font-size:12.5px; color:var(--accent); }
-figure.chart { margin:8px 0 20px; } figure.chart svg { width:100%; max-width:760px; height:auto; font-size:10px; fill:var(--muted); }
+figure.chart { margin:8px 0 20px; } figure.chart > svg { width:100%; max-width:760px; height:auto; font-size:10px; fill:var(--muted); }
 figure.chart .grid { stroke:var(--line); } figcaption { font-size:12px; color:var(--muted); }
-.legend { display:flex; flex-wrap:wrap; gap:4px 14px; font-size:12px; } .legend .key { display:inline-flex; align-items:center; gap:4px; }
-.cost-tables { display:grid; grid-template-columns:repeat(auto-fit, minmax(340px, 1fr)); gap:0 24px; }
+.legend { display:flex; flex-wrap:wrap; gap:4px 14px; font-size:12px; } .legend .key { display:inline-flex; align-items:center; gap:4px; white-space:nowrap; } svg.swatch { flex:none; }
+.cost-tables { max-width:900px; } .cost-table td:first-child { word-break:break-all; }
 .totals { font-size:15px; }
 article.live-run { border:1px solid var(--line); border-radius:8px; padding:10px 12px; margin:10px 0; }
 article.live-run header { display:flex; gap:10px; align-items:baseline; flex-wrap:wrap; } article.live-run .cancel { margin-left:auto; color:var(--bad); }
