@@ -75,24 +75,25 @@ test('`claude-temporal console` serves the store until SIGTERM', async () => {
   let out = '';
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const ready = await new Promise<{ url: string }>((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      try {
-        resolve(JSON.parse(out) as { url: string });
-      } catch {
-        // Not all of it yet.
-      }
-    });
-    child.on('close', (code) => reject(new Error(`console exited ${code}: ${err}`)));
-  });
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
   try {
+    const ready = await new Promise<{ url: string }>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        try {
+          resolve(JSON.parse(out) as { url: string });
+        } catch {
+          // Not all of it yet.
+        }
+      });
+      void exited.then((code) => reject(new Error(`console exited ${code}: ${err}`)));
+    });
     expect(ready.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const res = await fetch(`${ready.url}/sessions`);
     expect(res.status).toBe(200);
     expect(await res.text()).toContain('No sessions match');
   } finally {
+    // Whatever failed above, the console this test started does not outlive it.
     child.kill('SIGTERM');
   }
   expect(await exited).toBe(0);
