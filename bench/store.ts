@@ -1,7 +1,17 @@
 /**
  * Session store benchmark on a private FerretDB server (temp data dir): batched vs one-by-one
- * message appends, search latency over 100k sessions, cleanup rate. Run: `npx tsx bench/store.ts`.
+ * message appends, cleanup rate, then `continue` resolution and opening a session by id at growing
+ * store sizes, and listing/search latency. Run: `npm run bench:store` (`npx tsx bench/store.ts`).
  * Set MONGODB_URI to run it against a real MongoDB instead (it uses a fresh database and drops it).
+ *
+ * Sizes (environment variables):
+ * - BENCH_MESSAGES: messages appended in each append mode; default 5000.
+ * - BENCH_CLEANUP: sessions the cleanup deletes; default 2000.
+ * - BENCH_SIZES: store sizes, in sessions, at which `continue` and open-by-id are timed; default 1000,10000,100000.
+ * - BENCH_LOOKUPS: timed `continue` and open-by-id calls at each size; default 100.
+ * - BENCH_SCAN_MAX: largest size at which the search-based `continue` (the scan the pointer replaces) is timed too; default 10000.
+ * - BENCH_SEARCH_AT: the size at which listing and search are timed (FerretDB v1 scans every session for them); default 10000.
+ * - BENCH_ITERATIONS: timed runs of each listing/search query; default 5.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,8 +24,13 @@ import { startMongo } from '../src/stack/stack.js';
 import { SESSION_STATUSES, type SearchQuery, type SessionMetadata } from '../src/model/session.js';
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 5000);
-const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 100_000);
 const CLEANUP_SESSIONS = Number(process.env.BENCH_CLEANUP ?? 2000);
+const SIZES = (process.env.BENCH_SIZES ?? '1000,10000,100000').split(',').map(Number).sort((a, b) => a - b);
+const LOOKUPS = Number(process.env.BENCH_LOOKUPS ?? 100);
+const SCAN_MAX = Number(process.env.BENCH_SCAN_MAX ?? 10_000);
+const SEARCH_AT = Number(process.env.BENCH_SEARCH_AT ?? 10_000);
+const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 5);
+const SCOPES = 50;
 
 async function startServer(): Promise<{ uri: string; stop: () => Promise<void> }> {
   if (process.env.MONGODB_URI) return { uri: process.env.MONGODB_URI, stop: async () => {} };
@@ -91,7 +106,7 @@ function generate(n: number, now: number): SessionMetadata[] {
       description: null,
       summary: 'A generated session for the benchmark',
       status: SESSION_STATUSES[Math.floor(r() * 3)]!,
-      scope: `/work/project-${Math.floor(r() * 50)}`,
+      scope: `/work/project-${Math.floor(r() * SCOPES)}`,
       lineage: { parentSessionId: null, forkedAtMessage: null, rootSessionId: sessionId },
       origin: { pipeline: 'bench' },
       totalCostUsd: Math.floor(r() * 10_000_000) / 1_000_000,
@@ -101,44 +116,69 @@ function generate(n: number, now: number): SessionMetadata[] {
   });
 }
 
-async function benchSearch(uri: string): Promise<void> {
+async function timed(n: number, q: (i: number) => Promise<unknown>): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await q(i);
+    times.push(performance.now() - t);
+  }
+  return times;
+}
+
+function report(name: string, times: number[], size: number): void {
+  console.log(`${name.padEnd(52)} p50 ${fmt(pct(times, 50))} ms  p95 ${fmt(pct(times, 95))} ms  (${times.length} runs over ${size} sessions)`);
+}
+
+/** Grows one store through the sizes; at each, times `continue` and open-by-id, and listing and search at SEARCH_AT. */
+async function benchLookups(uri: string): Promise<void> {
   const now = Date.now();
-  const store = createMongoStore({ uri, dbName: `bench_search_${Date.now()}` });
+  const dbName = `bench_search_${Date.now()}`;
+  const store = createMongoStore({ uri, dbName });
+  const raw = new MongoClient(uri);
   await store.ensureIndexes();
-  const data = generate(SESSIONS, now);
-  const t0 = performance.now();
-  for (let i = 0; i < data.length; i += 5000) await store.importSessions(data.slice(i, i + 5000));
-  const s = (performance.now() - t0) / 1000;
-  console.log(`import ${SESSIONS} sessions (bulk, 5000 per insertMany) in ${s.toFixed(1)} s: ${fmt(SESSIONS / s)} sessions/s`);
+  const data = generate(Math.max(...SIZES, SEARCH_AT), now);
+  let loaded = 0;
+  for (const size of [...new Set([...SIZES, SEARCH_AT])].sort((a, b) => a - b)) {
+    const t0 = performance.now();
+    for (; loaded < size; loaded += Math.min(5000, size - loaded)) await store.importSessions(data.slice(loaded, Math.min(loaded + 5000, size)));
+    const s = (performance.now() - t0) / 1000;
+    console.log(`import to ${size} sessions (bulk, 5000 per insertMany) in ${s.toFixed(1)} s`);
+    if (SIZES.includes(size)) {
+      report('continue (latestSessionInScope)', await timed(LOOKUPS, (i) => store.latestSessionInScope(`/work/project-${i % SCOPES}`)), size);
+      report('open a session by id (loadSession)', await timed(LOOKUPS, (i) => store.loadSession(data[(i * 7919) % size]!.sessionId)), size);
+      if (size <= SCAN_MAX) {
+        // The search the pointer replaced, for comparison in the same run.
+        const sessions = raw.db(dbName).collection('sessions');
+        const scan = (i: number) => sessions.find({ scope: `/work/project-${i % SCOPES}` }).sort({ updatedAt: -1, _id: -1 }).limit(1).next();
+        report('continue by search (before: a scan on FerretDB)', await timed(Math.min(LOOKUPS, ITERATIONS * 2), scan), size);
+      }
+    }
+    if (size === SEARCH_AT) await benchSearch(store, size, now);
+  }
+  await raw.close();
+  await store.close();
+}
+
+async function benchSearch(store: MongoSessionStore, size: number, now: number): Promise<void> {
   const day = 86_400_000;
+  const page2 = (await store.listSessions({ limit: 50 })).nextCursor;
+  const page3 = (await store.listSessions({ limit: 50, cursor: page2 })).nextCursor;
   const queries: Array<[string, () => Promise<unknown>]> = [
     ['listSessions first page (50)', () => store.listSessions({ limit: 50 })],
-    ['listSessions page 3 via cursor', async () => {
-      let p = await store.listSessions({ limit: 50 });
-      p = await store.listSessions({ limit: 50, cursor: p.nextCursor });
-      return store.listSessions({ limit: 50, cursor: p.nextCursor });
-    }],
+    ['listSessions page 3 from its cursor (50)', () => store.listSessions({ limit: 50, cursor: page3 })],
     ['search tags any of [team:x] (50)', () => store.search({ tags: ['team:x'], limit: 50 })],
     ['search allTags [alpha, env/prod] (50)', () => store.search({ allTags: ['alpha', 'env/prod'], limit: 50 })],
     ['search scope + status (50)', () => store.search({ scope: '/work/project-7', status: 'completed', limit: 50 })],
     ['search created last 7 days + minCost 5 (50)', () => store.search({ after: new Date(now - 7 * day), minCost: 5, limit: 50 } satisfies SearchQuery)],
     ['search model + updated last 30 days (50)', () => store.search({ model: 'claude-opus-5', updatedAfter: new Date(now - 30 * day), limit: 50 })],
-    ['latestSessionInScope', () => store.latestSessionInScope('/work/project-3')],
   ];
-  // FerretDB v1 sorts in its own process (no index-backed sort), so a query over 100k sessions takes
-  // seconds: a few runs per query are enough there. On MongoDB raise BENCH_ITERATIONS.
-  const iterations = Number(process.env.BENCH_ITERATIONS ?? 5);
+  // FerretDB v1 filters and sorts in its own process (no index-backed query), so these take time that
+  // grows with the store: a few runs per query are enough there. On MongoDB raise BENCH_ITERATIONS.
   for (const [name, q] of queries) {
-    if (iterations >= 10) await q(); // warm-up
-    const times: number[] = [];
-    for (let i = 0; i < iterations; i++) {
-      const t = performance.now();
-      await q();
-      times.push(performance.now() - t);
-    }
-    console.log(`search ${name.padEnd(44)} p50 ${fmt(pct(times, 50))} ms  p95 ${fmt(pct(times, 95))} ms  (${iterations} runs over ${SESSIONS} sessions)`);
+    if (ITERATIONS >= 10) await q(); // warm-up
+    report(`search ${name}`, await timed(ITERATIONS, q), size);
   }
-  await store.close();
 }
 
 async function benchCleanup(uri: string): Promise<void> {
@@ -164,7 +204,7 @@ async function main(): Promise<void> {
   try {
     await benchAppends(server.uri);
     await benchCleanup(server.uri);
-    await benchSearch(server.uri);
+    await benchLookups(server.uri);
   } finally {
     if (process.env.MONGODB_URI) {
       const c = new MongoClient(server.uri);

@@ -18,7 +18,7 @@ export interface OpenSessionStoreOptions {
   timeoutMs?: number;
 }
 
-/** Open the session store and check its connection (indexes ensured); it throws when the server does not answer. */
+/** Open the session store and check its connection (a ping: the worker ensures indexes at start-up); it throws when the server does not answer. */
 export async function openSessionStore(options: OpenSessionStoreOptions): Promise<SessionStore> {
   const store = createMongoStore({
     uri: options.uri,
@@ -26,7 +26,7 @@ export async function openSessionStore(options: OpenSessionStoreOptions): Promis
     ...(options.timeoutMs !== undefined ? { serverSelectionTimeoutMS: options.timeoutMs } : {}),
   });
   try {
-    await store.ensureIndexes();
+    await store.ping();
   } catch (err) {
     await store.close().catch(() => {});
     throw err;

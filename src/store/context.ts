@@ -1,6 +1,6 @@
 /** What every store module works on: the collections, buckets, clock and limits, plus the idempotent write helpers. */
-import { GridFSBucket, MongoBulkWriteError, type Collection, type Db, type Filter, type UpdateFilter } from 'mongodb';
-import { COLLECTIONS, type ConversationDoc, type MessageDoc, type RunDoc, type RunStartDoc, type SessionDoc } from './documents.js';
+import { GridFSBucket, MongoBulkWriteError, type Collection, type Db, type Filter, type UpdateFilter, type WithId } from 'mongodb';
+import { COLLECTIONS, type ConversationDoc, type MessageDoc, type RunDoc, type RunStartDoc, type ScopePointerDoc, type SessionDoc } from './documents.js';
 import { isDuplicateKey } from './errors.js';
 
 export interface StoreContext {
@@ -10,6 +10,8 @@ export interface StoreContext {
   readonly runs: Collection<RunDoc>;
   readonly runStarts: Collection<RunStartDoc>;
   readonly conversations: Collection<ConversationDoc>;
+  /** Each scope's most recently updated session. */
+  readonly scopes: Collection<ScopePointerDoc>;
   readonly transcripts: GridFSBucket;
   readonly overflow: GridFSBucket;
   /** Run start marks already read or written: `appendMessages` is called once per batch. */
@@ -28,6 +30,7 @@ export function createContext(db: Db, now: () => Date, inlineLimit: number): Sto
     runs: db.collection<RunDoc>(COLLECTIONS.runs),
     runStarts: db.collection<RunStartDoc>(COLLECTIONS.runStarts),
     conversations: db.collection<ConversationDoc>(COLLECTIONS.conversations),
+    scopes: db.collection<ScopePointerDoc>(COLLECTIONS.scopes),
     transcripts: new GridFSBucket(db, { bucketName: COLLECTIONS.transcripts }),
     overflow: new GridFSBucket(db, { bucketName: COLLECTIONS.overflow }),
     runStartCache: new Map(),
@@ -47,6 +50,17 @@ export async function upsertOne<T extends { _id: string }>(coll: Collection<T>, 
   } catch (error) {
     if (!isDuplicateKey(error)) throw error;
     await coll.updateOne(filter, update, { upsert: true });
+  }
+}
+
+/** `upsertOne` returning the document as written (whole: FerretDB v1 takes no projection here). */
+export async function upsertReturning<T extends { _id: string }>(coll: Collection<T>, filter: Filter<T>, update: UpdateFilter<T>): Promise<WithId<T> | null> {
+  const options = { upsert: true, returnDocument: 'after' } as const;
+  try {
+    return await coll.findOneAndUpdate(filter, update, options);
+  } catch (error) {
+    if (!isDuplicateKey(error)) throw error;
+    return coll.findOneAndUpdate(filter, update, options);
   }
 }
 

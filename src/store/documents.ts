@@ -9,6 +9,7 @@ export const COLLECTIONS = {
   runs: 'runs',
   runStarts: 'run_starts',
   conversations: 'conversations',
+  scopes: 'scope_latest',
   transcripts: 'transcripts',
   overflow: 'message_overflow',
   /** Retention (`retention.ts`): one record per cleanup, one tombstone per deleted session, the ledger purge horizon. */
@@ -47,6 +48,13 @@ export interface ConversationDoc {
   sessionId: string;
   exchanges: number;
   createdAt: Date;
+  updatedAt: Date;
+}
+
+/** A scope's most recently updated session (`continue`): `_id` = the scope; `sessionId` '' when it has none. */
+export interface ScopePointerDoc {
+  _id: string;
+  sessionId: string;
   updatedAt: Date;
 }
 

@@ -4,10 +4,11 @@
  */
 import { type Filter, type UpdateFilter } from 'mongodb';
 import { invalidInput } from '../model/failures.js';
-import { upsertOne, type StoreContext } from './context.js';
+import { upsertOne, upsertReturning, type StoreContext } from './context.js';
 import { assistantText, summaryOf } from '../model/messages.js';
 import { fromMicro, insertDefaults, micro, parseJson, runStatusToSession, toEntry, toRunDoc, type RunDoc, type SessionDoc } from './documents.js';
 import { guard, mapError } from './errors.js';
+import { advanceScope } from './scope-pointers.js';
 import { type Origin, type RunLedgerEntry, type RunQuery } from '../model/session.js';
 import * as v from '../model/validation/index.js';
 
@@ -65,7 +66,8 @@ export async function recompute(c: StoreContext, sessionId: string, created: Run
   const set = await derivedFields(c, sessionId);
   const now = c.clock();
   if (!created) {
-    await c.sessions.updateOne({ _id: sessionId }, { $set: set as Partial<SessionDoc>, $max: { updatedAt: now } });
+    const d = await c.sessions.findOneAndUpdate({ _id: sessionId }, { $set: set as Partial<SessionDoc>, $max: { updatedAt: now } }, { returnDocument: 'after' });
+    await advanceScope(c, d);
     return;
   }
   const origin: Origin = {};
@@ -77,7 +79,7 @@ export async function recompute(c: StoreContext, sessionId: string, created: Run
     $setOnInsert: insertDefaults(sessionId, now, set, created.tags.length > 0, origin),
   };
   if (created.tags.length > 0) update.$addToSet = { tags: { $each: created.tags } };
-  await upsertOne(c.sessions, { _id: sessionId }, update);
+  await advanceScope(c, await upsertReturning(c.sessions, { _id: sessionId }, update));
 }
 
 async function derivedFields(c: StoreContext, sessionId: string): Promise<Record<string, unknown>> {

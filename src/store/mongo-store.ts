@@ -11,6 +11,7 @@
  * - `runs`: the run ledger, `_id` = run id, written with `$set` of the whole entry.
  * - `run_starts`: when each run first appended messages (its `runAt`), set once.
  * - `conversations`: each conversation key's current session, `_id` = the key.
+ * - `scope_latest`: each scope's most recently updated session (`continue`), `_id` = the scope.
  * - GridFS buckets `transcripts` (one current file per session) and
  *   `message_overflow` (lines too big for one document, id = the message id).
  * - `deletion_log`, `tombstones`, `retention_state` and archive buckets: `retention.ts`.
@@ -23,6 +24,7 @@ import * as cleanup from './cleanup.js';
 import * as conversations from './conversations.js';
 import { createContext, type StoreContext } from './context.js';
 import * as costs from './cost-report.js';
+import { guard } from './errors.js';
 import { ensureIndexes } from './indexes.js';
 import * as ledger from './ledger.js';
 import * as lineage from './lineage.js';
@@ -123,6 +125,12 @@ class MongoStore implements MongoSessionStore {
 
   ensureIndexes(): Promise<void> {
     return ensureIndexes(this.c);
+  }
+
+  ping(): Promise<void> {
+    return guard(async () => {
+      await this.c.db.command({ ping: 1 });
+    });
   }
 
   async close(): Promise<void> {

@@ -1,10 +1,11 @@
 /** Session metadata: upserts, tags, descriptions, lookups and bulk import. */
 import { type UpdateFilter } from 'mongodb';
 import { invalidInput } from '../model/failures.js';
-import { insertUnordered, upsertOne, type StoreContext } from './context.js';
+import { insertUnordered, upsertReturning, type StoreContext } from './context.js';
 import { insertDefaults, toMetadata, type SessionDoc } from './documents.js';
 import { guard, notFound } from './errors.js';
 import { streamMessages } from './messages.js';
+import { advanceScope, advanceScopes, latestInScope } from './scope-pointers.js';
 import { type LoadResult, type SessionMetadata, type SessionUpsert } from '../model/session.js';
 import * as v from '../model/validation/index.js';
 
@@ -38,7 +39,7 @@ export async function writeSession(c: StoreContext, u: SessionUpsert): Promise<v
   };
   if (Object.keys(set).length > 0) update.$set = set as Partial<SessionDoc>;
   if (tags.length > 0) update.$addToSet = { tags: { $each: tags } };
-  await upsertOne(c.sessions, { _id: u.sessionId }, update);
+  await advanceScope(c, await upsertReturning(c.sessions, { _id: u.sessionId }, update));
   if (tags.length > 0) await c.runs.updateMany({ sessionId: u.sessionId }, { $addToSet: { tags: { $each: tags } } });
 }
 
@@ -74,7 +75,7 @@ export async function tagSession(c: StoreContext, sessionId: string, tags: strin
     if (r.matchedCount === 0) throw notFound(id);
     // Reports filter runs by tag, so the ledger follows the session's tags.
     await c.runs.updateMany({ sessionId: id }, { $addToSet: { tags: { $each: t } } });
-    return mustGet(c, id);
+    return touched(c, id);
   });
 }
 
@@ -85,7 +86,7 @@ export async function untagSession(c: StoreContext, sessionId: string, tags: str
     const r = await c.sessions.updateOne({ _id: id }, { $pullAll: { tags: t }, $max: { updatedAt: c.clock() } });
     if (r.matchedCount === 0) throw notFound(id);
     await c.runs.updateMany({ sessionId: id }, { $pullAll: { tags: t } });
-    return mustGet(c, id);
+    return touched(c, id);
   });
 }
 
@@ -95,16 +96,20 @@ export async function setDescription(c: StoreContext, sessionId: string, descrip
   return guard(async () => {
     const r = await c.sessions.updateOne({ _id: id }, { $set: { description: d }, $max: { updatedAt: c.clock() } });
     if (r.matchedCount === 0) throw notFound(id);
-    return mustGet(c, id);
+    return touched(c, id);
   });
+}
+
+/** A session just updated (its `updatedAt` moved), with its scope's pointer advanced. */
+async function touched(c: StoreContext, id: string): Promise<SessionMetadata> {
+  const m = await mustGet(c, id);
+  await advanceScope(c, { _id: m.sessionId, scope: m.scope, updatedAt: m.updatedAt });
+  return m;
 }
 
 export async function latestSessionInScope(c: StoreContext, scope: string): Promise<SessionMetadata | null> {
   const s = v.scope(scope);
-  return guard(async () => {
-    const d = await c.sessions.find({ scope: s }).sort({ updatedAt: -1, _id: -1 }).limit(1).next();
-    return d ? toMetadata(d) : null;
-  });
+  return guard(() => latestInScope(c, s));
 }
 
 /** Unordered inserts by session id; an existing id counts as a duplicate and is left as it is. */
@@ -116,5 +121,10 @@ export async function importSessions(c: StoreContext, sessions: readonly Session
     return { _id: sessionId, ...rest };
   });
   if (docs.length === 0) return { inserted: 0, duplicates: 0 };
-  return guard(() => insertUnordered(c.sessions, docs));
+  return guard(async () => {
+    const r = await insertUnordered(c.sessions, docs);
+    // Duplicates are left as they are, and a pointer never moves back past them.
+    await advanceScopes(c, docs);
+    return r;
+  });
 }

@@ -25,6 +25,8 @@ import { type DeletionRecord, type RestoreResult, type Tombstone } from '../mode
 
 export interface SessionStore {
   ensureIndexes(): Promise<void>;
+  /** Check that the server answers (one round trip; it creates nothing). */
+  ping(): Promise<void>;
   close(): Promise<void>;
 
   // Writes used by activities; each is idempotent.
