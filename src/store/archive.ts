@@ -139,6 +139,7 @@ export async function restoreArchive(deps: RetentionDeps, ref: string, purgedBef
   }
   // Restored as just used, so the next cleanup does not take it straight back.
   await upsert(sessions, { _id: sessionId }, { $setOnInsert: { ...withoutId(session), updatedAt: deps.now() } });
+  await deps.advanceScope(sessionId);
   result.restored = true;
   return result;
 }

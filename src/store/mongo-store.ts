@@ -24,7 +24,6 @@ import * as cleanup from './cleanup.js';
 import * as conversations from './conversations.js';
 import { createContext, type StoreContext } from './context.js';
 import * as costs from './cost-report.js';
-import { guard } from './errors.js';
 import { ensureIndexes } from './indexes.js';
 import * as ledger from './ledger.js';
 import * as lineage from './lineage.js';
@@ -33,6 +32,7 @@ import { Retention } from './retention.js';
 import * as saved from './saved-sessions.js';
 import { holdReason, type DeletionRecord, type RestoreResult, type Tombstone } from '../model/retention.js';
 import { guard, notFound } from './errors.js';
+import { advanceScopeOf } from './scope-pointers.js';
 import * as search from './search.js';
 import * as sessions from './sessions.js';
 import * as transcripts from './transcripts.js';
@@ -120,6 +120,7 @@ class MongoStore implements MongoSessionStore {
       store: this,
       forgetRunStarts: (id) => messages.forgetRunStarts(c, id),
       savedRunId: saved.savedRunId,
+      advanceScope: (id) => advanceScopeOf(c, id),
     });
   }
 

@@ -49,6 +49,8 @@ export interface RetentionDeps {
   forgetRunStarts(sessionId: string): void;
   /** The run id under which `saveSession` stores a session's messages (it may have no ledger entry). */
   savedRunId(sessionId: string): string;
+  /** Point the session's scope at it when it is its latest (`continue` after a restore). */
+  advanceScope(sessionId: string): Promise<void>;
 }
 
 interface TombstoneDoc {

@@ -23,6 +23,11 @@ export async function advanceScope(c: StoreContext, doc: (Pick<SessionDoc, '_id'
   await advance(c, doc.scope, { sessionId: doc._id, updatedAt: doc.updatedAt });
 }
 
+/** Advances the pointer of a session written elsewhere (a restore), read back by id. */
+export async function advanceScopeOf(c: StoreContext, sessionId: string): Promise<void> {
+  await advanceScope(c, await c.sessions.findOne({ _id: sessionId }, { projection: { scope: 1, updatedAt: 1 } }));
+}
+
 /** Advances the pointers of many sessions (bulk import): the latest of each scope only. */
 export async function advanceScopes(c: StoreContext, docs: ReadonlyArray<Pick<SessionDoc, '_id' | 'updatedAt' | 'scope'>>): Promise<void> {
   const latest = new Map<string, Pick<SessionDoc, '_id' | 'updatedAt'>>();
