@@ -1,3 +1,4 @@
+import { preflightRun } from '../runner/preflight.js';
 import { runClaude, type RunnerConfig } from '../runner/run.js';
 import { type ClaudeRuntime } from './index.js';
 
@@ -6,6 +7,7 @@ export function createClaudeRuntime(config: RunnerConfig & { workDir: string }):
   return {
     configDir: config.configDir,
     workDir: config.workDir,
+    check: (request, cwd) => preflightRun(request, cwd),
     run: (request, hooks) =>
       runClaude(request, {
         ...config,

@@ -26,3 +26,16 @@ export function toApplicationFailure(err: unknown): Error {
 export function nonRetryable(type: FailureType, message: string): ApplicationFailure {
   return ApplicationFailure.create({ type, message, nonRetryable: true });
 }
+
+/** The failure with the step's session id in its details: the session is stored, so reports can name it. */
+export function withSessionId(failure: Error, sessionId: string): Error {
+  if (!(failure instanceof ApplicationFailure)) return failure;
+  const first = (failure.details?.[0] ?? {}) as Record<string, unknown>;
+  return ApplicationFailure.create({
+    type: failure.type ?? 'Crashed',
+    message: failure.message,
+    nonRetryable: failure.nonRetryable ?? false,
+    cause: failure.cause,
+    details: [{ ...first, sessionId }],
+  });
+}

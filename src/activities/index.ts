@@ -26,6 +26,8 @@ export interface ClaudeRuntime {
   configDir: string;
   /** Working directory of runs that name none. */
   workDir: string;
+  /** What only this machine can check (the working directory, the permission mode for this user); throws `InvalidInput`. */
+  check?(request: RunRequest, cwd: string): Promise<void>;
 }
 
 export interface ActivityLogger {

@@ -12,7 +12,7 @@ import { type RunLedgerEntry } from '../model/session.js';
 import { type SessionStore } from '../store/types.js';
 import { createsSession, startsFromSession } from '../model/step-modes.js';
 import { type StepHeartbeat, type StepInput, type StepResult } from '../model/workflow.js';
-import { nonRetryable, withTypedFailures, toApplicationFailure } from './failures.js';
+import { nonRetryable, withSessionId, withTypedFailures, toApplicationFailure } from './failures.js';
 import { type ActivityLogger, type ClaudeRuntime } from './index.js';
 import { finishedEntry, ledgerBase, resultFromLedger } from './ledger-entries.js';
 import { recordFailure, settleLostAttempts } from './lost-attempts.js';
@@ -43,8 +43,12 @@ export function createStepActivity(deps: StepDeps): (input: StepInput) => Promis
   async function runStep(input: StepInput): Promise<StepResult> {
     const ctx = Context.current();
     const step = planAttempt(input, ctx.info.attempt);
-    // Bad input fails here, before anything is written (the runner would only refuse it after).
-    await withTypedFailures(async () => validateRunRequest(step.request));
+    // Bad input fails here, before anything is written (the runner would only refuse it after),
+    // and so does what only this machine can check (the working directory, the permission mode for this user).
+    await withTypedFailures(async () => {
+      validateRunRequest(step.request);
+      await claude.check?.(step.request, step.cwd);
+    });
     const earlier = await withTypedFailures(() => store.runsOfStep(input.stepKey));
     const done = earlier.find((r) => r.status !== 'running' && r.status !== 'failed');
     if (done) return resultFromLedger(input.stepKey, done, earlier);
@@ -126,7 +130,7 @@ export function createStepActivity(deps: StepDeps): (input: StepInput) => Promis
       const cancelled = ctx.cancellationSignal.aborted;
       await recordFailure(deps, base, progress, cancelled ? new ClaudeTemporalError('Cancelled', 'Step cancelled') : err);
       if (cancelled) throw new CancelledFailure('Step cancelled');
-      throw toApplicationFailure(err);
+      throw withSessionId(toApplicationFailure(err), step.sessionId);
     } finally {
       clearInterval(beat);
     }
@@ -166,7 +170,7 @@ export function createStepActivity(deps: StepDeps): (input: StepInput) => Promis
       type: f.type,
       message: f.message,
       nonRetryable: !f.retryable,
-      details: [{ runId, status: f.evidence.status ?? null, errors: f.evidence.errors ?? [], stderrTail: (f.evidence.stderrTail ?? '').slice(-2000) }],
+      details: [{ runId, sessionId, status: f.evidence.status ?? null, errors: f.evidence.errors ?? [], stderrTail: (f.evidence.stderrTail ?? '').slice(-2000) }],
     });
   }
 

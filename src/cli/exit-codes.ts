@@ -35,6 +35,16 @@ export class CliError extends Error {
 }
 
 export const usageError = (field: string, problem: string) => new CliError(`Invalid ${field}: ${problem}`, EXIT.usage, { field });
+/** Run a model or store check under a flag's name: its `InvalidInput` is rethrown naming `flag`. */
+export function asFlag<T>(flag: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if ((err as { type?: string }).type === 'InvalidInput') throw usageError(flag, (err as Error).message.replace(/^Invalid [^:]+: /, ''));
+    throw err;
+  }
+}
+
 export const unavailable = (message: string, cause?: unknown) => new CliError(message, EXIT.unavailable, { cause });
 
 export interface ClassifiedError {

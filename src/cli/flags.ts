@@ -5,26 +5,20 @@
 import path from 'node:path';
 import { type Command, Option } from 'commander';
 import { archiveLocation, archiveRef } from '../model/retention.js';
-import { dayToIso } from '../model/formats.js';
-import { cost as validCost, cursor as validCursor, date as validDate, limit as validLimit, sessionId as validSessionId, tag as validTag } from '../model/validation/fields.js';
-import { MAX_MAX_AGE_DAYS } from '../model/defaults.js';
-import { usageError } from './exit-codes.js';
+import { cursor as validCursor, scope as validScope, sessionId as validSessionId, tag as validTag } from '../model/validation/fields.js';
+import { dateValue, decimalText, integerText, positiveDecimalText } from '../model/validation/user-input.js';
+import { MAX_LIMIT, MAX_MAX_AGE_DAYS } from '../model/defaults.js';
+import { asFlag, usageError } from './exit-codes.js';
 import { truncate } from './format.js';
 
 /** Commander's collector of a repeatable flag. */
 export const collect = (value: string, previous: string[] = []) => [...previous, value];
 
-export function positiveInt(value: string, field: string): number {
-  const n = Number(value);
-  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n < 1) throw usageError(field, `must be a positive integer, got ${value}`);
-  return n;
-}
+/** A whole number of at least 1 (`--max-turns`). */
+export const positiveInt = (value: string, field: string): number => integerText(value, field);
 
-export function positiveNumber(value: string, field: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw usageError(field, `must be a number greater than 0, got ${value}`);
-  return n;
-}
+/** A decimal greater than 0 (`--budget-usd`): decimal only, so `0x10` is not read as 16. */
+export const positiveNumber = (value: string, field: string): number => positiveDecimalText(value, field);
 
 /** A session id argument: a UUID, checked before anything connects. */
 export function sessionIdArg(value: string, field = 'session-id'): string {
@@ -45,16 +39,6 @@ export function tagsArg(values: string[] | undefined, field = '--tag'): string[]
   });
 }
 
-/** Rethrow a store validation error under the flag's name. */
-function asFlag<T>(flag: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    if ((err as { type?: string }).type === 'InvalidInput') throw usageError(flag, (err as Error).message.replace(/^Invalid [^:]+: /, ''));
-    throw err;
-  }
-}
-
 /** `--archive <target>`: gridfs, gridfs:<bucket> or an absolute directory. */
 export function archiveFlag(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
@@ -71,27 +55,23 @@ export function archiveRefArg(value: string): string {
 /** A number of days, 0-36500, named by its flag. */
 export function daysFlag(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > MAX_MAX_AGE_DAYS) throw usageError(flag, `must be a number between 0 and ${MAX_MAX_AGE_DAYS}, got ${value}`);
+  const n = decimalText(value, flag);
+  if (n > MAX_MAX_AGE_DAYS) throw usageError(flag, `must be a number between 0 and ${MAX_MAX_AGE_DAYS}, got ${value}`);
   return n;
 }
 
-/** `YYYY-MM-DD` (midnight UTC) or an ISO date-time with a zone. */
+/** A date flag in one of the model's `DATE_FORMS`, the calendar checked. */
 export function dateFlag(value: string | undefined, flag: string): Date | undefined {
-  if (value === undefined) return undefined;
-  return asFlag(flag, () => validDate(dayToIso(value), flag));
+  return value === undefined ? undefined : dateValue(value, flag);
 }
 
+/** A cost flag: a decimal of at least 0. */
 export function costFlag(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = value.trim() === '' ? NaN : Number(value);
-  return asFlag(flag, () => validCost(Number.isNaN(n) ? value : n, flag));
+  return value === undefined ? undefined : decimalText(value, flag);
 }
 
 export function limitFlag(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = /^\d+$/.test(value) ? Number(value) : value;
-  return asFlag('--limit', () => validLimit(n, '--limit'));
+  return value === undefined ? undefined : integerText(value, '--limit', 1, MAX_LIMIT);
 }
 
 export function cursorFlag(value: string | undefined): string | undefined {
@@ -110,5 +90,6 @@ export function cwdFlag(flags: { cwd?: string; scope?: string }): string | undef
     throw usageError('--scope', 'and --cwd name the same setting; give one');
   }
   const dir = flags.cwd ?? flags.scope;
+  if (dir !== undefined) asFlag(flags.cwd !== undefined ? '--cwd' : '--scope', () => validScope(dir));
   return dir === undefined ? undefined : path.resolve(dir);
 }

@@ -6,15 +6,19 @@ import { randomUUID } from 'node:crypto';
 import { type Client, ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/client';
 import { cleanupSessions } from '../workflows/index.js';
 import { type CleanupInput, type CleanupWorkflowResult } from '../model/workflow.js';
-import { CLEANUP_SCHEDULE_ID, DEFAULT_CLEANUP_CRON, DEFAULT_MAX_AGE_DAYS } from '../model/defaults.js';
+import { CLEANUP_SCHEDULE_ID, DEFAULT_CLEANUP_CRON } from '../model/defaults.js';
+import { cronExpression } from '../model/validation/cron.js';
+import { cleanupOptions } from '../model/validation/store-inputs.js';
+import { idText } from '../model/validation/user-input.js';
 import { type CleanupScheduleOptions, type CleanupScheduleStatus, type StartOptions } from './types.js';
 
 /** Create or update the cleanup Schedule (one per namespace); overlapping runs are skipped. */
 export async function ensureCleanupSchedule(client: Client, taskQueue: string, opts: CleanupScheduleOptions = {}): Promise<{ scheduleId: string; created: boolean }> {
-  const scheduleId = opts.scheduleId ?? CLEANUP_SCHEDULE_ID;
-  const cron = opts.cron ?? DEFAULT_CLEANUP_CRON;
+  const scheduleId = opts.scheduleId === undefined ? CLEANUP_SCHEDULE_ID : idText(opts.scheduleId, 'scheduleId');
+  const cron = cronExpression(opts.cron ?? DEFAULT_CLEANUP_CRON, 'cron');
+  const valid = cleanupOptions({ maxAgeDays: opts.maxAgeDays, keepTags: opts.keepTags, dryRun: opts.dryRun });
   // The cron rides in the input too: the server describes a Schedule back as expanded calendars.
-  const input: CleanupInput = { maxAgeDays: opts.maxAgeDays ?? DEFAULT_MAX_AGE_DAYS, keepTags: opts.keepTags ?? [], dryRun: opts.dryRun ?? false, schedule: { id: scheduleId, cron } };
+  const input: CleanupInput = { maxAgeDays: valid.maxAgeDays, keepTags: valid.keepTags, dryRun: valid.dryRun, schedule: { id: scheduleId, cron } };
   if (opts.archive !== undefined) input.archive = opts.archive;
   if (opts.purgeLedgerOlderThanDays !== undefined) input.purgeLedgerOlderThanDays = opts.purgeLedgerOlderThanDays;
   const args: [CleanupInput] = [input];

@@ -46,7 +46,8 @@ import {
   type StartOptions,
   type StepCallOptions,
 } from './types.js';
-import { validatePipelineInput } from '../model/validation/pipeline.js';
+import { renameField, validateExploreInput, validatePipelineInput } from '../model/validation/pipeline.js';
+import { idText, promptText, temporalAddress } from '../model/validation/user-input.js';
 
 export type * from './types.js';
 export * from './operations.js';
@@ -55,15 +56,7 @@ export type ClaudeTemporalClient = Awaited<ReturnType<typeof createClient>>;
 
 export async function createClient(options: ClientOptions = {}) {
   const ownsConnection = !options.client;
-  const client =
-    options.client ??
-    new Client({
-      connection: await Connection.connect({
-        address: options.address ?? process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
-        ...(options.connectTimeoutMs !== undefined ? { connectTimeout: options.connectTimeoutMs } : {}),
-      }),
-      namespace: options.namespace ?? process.env.TEMPORAL_NAMESPACE ?? 'default',
-    });
+  const client = options.client ?? (await connect(options));
   const taskQueue = options.taskQueue ?? process.env.TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
   const searchable = options.searchAttributes ?? true;
 
@@ -83,7 +76,7 @@ export async function createClient(options: ClientOptions = {}) {
 
   async function startPipeline(input: PipelineInput, opts: StartOptions = {}): Promise<PipelineRun> {
     const valid = validatePipelineInput(input);
-    const workflowId = opts.workflowId ?? `pipeline-${randomUUID()}`;
+    const workflowId = opts.workflowId === undefined ? `pipeline-${randomUUID()}` : idText(opts.workflowId, 'workflowId');
     const handle = await client.workflow.start(sessionPipeline, {
       ...startOptions(workflowId, valid.name ?? 'pipeline', valid.tags, valid.description),
       args: [valid],
@@ -148,11 +141,13 @@ export async function createClient(options: ClientOptions = {}) {
 
   async function oneStep(step: PipelineInput['steps'][number], opts: StepCallOptions): Promise<SessionRunResult> {
     const { tags, description, scope, workflowId, tuning, signal, cancelOnAbort, ...claudeOptions } = opts;
-    const id = workflowId ?? `${step.mode}-${randomUUID()}`;
-    const result = await runPipeline(
-      { name: oneStepPipelineName(step.mode), steps: [{ ...step, options: claudeOptions }], tags, description, scope, tuning },
-      { workflowId: id, signal, cancelOnAbort },
+    const id = workflowId === undefined ? `${step.mode}-${randomUUID()}` : idText(workflowId, 'workflowId');
+    // Errors name the call's own arguments (`prompt`, `model`), not the one-step pipeline's paths.
+    const input = renameField(
+      () => validatePipelineInput({ name: oneStepPipelineName(step.mode), steps: [{ ...step, options: claudeOptions }], tags, description, scope, tuning }),
+      (field) => field.replace(/^steps\[0\]\.(options\.)?/, ''),
     );
+    const result = await runPipeline(input, { workflowId: id, signal, cancelOnAbort });
     const s = result.steps[0]!;
     return {
       workflowId: id,
@@ -165,10 +160,11 @@ export async function createClient(options: ClientOptions = {}) {
   }
 
   async function startExploreAlternatives(input: ExploreInput, opts: StartOptions = {}) {
-    const workflowId = opts.workflowId ?? `explore-${randomUUID()}`;
+    const valid = validateExploreInput(input);
+    const workflowId = opts.workflowId === undefined ? `explore-${randomUUID()}` : idText(opts.workflowId, 'workflowId');
     return await client.workflow.start(exploreAlternatives, {
-      ...startOptions(workflowId, input.name ?? 'explore-alternatives', input.tags, input.description),
-      args: [input],
+      ...startOptions(workflowId, valid.name ?? 'explore-alternatives', valid.tags, valid.description),
+      args: [valid],
     });
   }
 
@@ -219,6 +215,7 @@ export async function createClient(options: ClientOptions = {}) {
       return {
         workflowId,
         async send(prompt: string, sendOptions: { fork?: boolean } = {}) {
+          promptText(prompt, 'prompt');
           const start = new WithStartWorkflowOperation(conversation, {
             ...startOptions(workflowId, 'conversation', input.tags, input.description),
             args: [{ ...input, key }],
@@ -250,4 +247,20 @@ export async function createClient(options: ClientOptions = {}) {
       if (ownsConnection) await client.connection.close();
     },
   };
+}
+
+/** A connection of our own, checked to be Temporal: a gRPC server that is something else accepts the connection. */
+async function connect(options: ClientOptions): Promise<Client> {
+  const address = temporalAddress(options.address ?? process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233', 'address');
+  const timeout = options.connectTimeoutMs ?? 10_000;
+  const connection = await Connection.connect({ address, ...(options.connectTimeoutMs !== undefined ? { connectTimeout: options.connectTimeoutMs } : {}) });
+  try {
+    await connection.withDeadline(Date.now() + timeout, () => connection.workflowService.getSystemInfo({}));
+  } catch (err) {
+    await connection.close().catch(() => {});
+    const e = new Error(`No Temporal server at ${address}: it answered, but not as Temporal (${(err as Error).message})`, { cause: err });
+    e.name = 'NotTemporalError';
+    throw e;
+  }
+  return new Client({ connection, namespace: options.namespace ?? process.env.TEMPORAL_NAMESPACE ?? 'default' });
 }

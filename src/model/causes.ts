@@ -28,3 +28,12 @@ export function innermostMessage(err: unknown): string {
   for (const e of causeChain(err)) if (typeof e.message === 'string' && e.message) message = e.message;
   return message;
 }
+
+/** The `sessionId` a failure's details carry (the step activity sets it once the session is stored), else null. */
+export function failureSessionIdOf(err: unknown): string | null {
+  for (const e of causeChain(err)) {
+    const id = Array.isArray(e.details) ? (e.details[0] as { sessionId?: unknown } | undefined)?.sessionId : undefined;
+    if (typeof id === 'string') return id;
+  }
+  return null;
+}

@@ -30,3 +30,18 @@ export const MAX_SCOPE_LENGTH = 4096;
 
 /** The MongoDB database of workers, the CLI and the client's session store. */
 export const DEFAULT_MONGO_DB = 'claude_temporal';
+
+/** Largest prompt, in UTF-8 bytes (256 KiB): prompts reach `claude` on stdin, so the kernel's 128 KiB argument limit does not apply. */
+export const MAX_PROMPT_BYTES = 256 * 1024;
+/** Most steps in one pipeline. */
+export const MAX_PIPELINE_STEPS = 500;
+/** Largest pipeline file, and largest pipeline once validated (as JSON), in bytes (1 MiB): it travels as one workflow input. */
+export const MAX_PIPELINE_BYTES = 1024 * 1024;
+/** A pipeline continues as new after this many steps, keeping each run's history small; default of `tuning.continueAsNewAfterSteps`. */
+export const PIPELINE_STEPS_PER_RUN = 100;
+/** Longest workflow or schedule id, in characters. */
+export const MAX_ID_LENGTH = 255;
+/** Longest model name, in characters. */
+export const MAX_MODEL_LENGTH = 256;
+/** Most prompts of one fork fan-out. */
+export const MAX_FORK_PROMPTS = 100;

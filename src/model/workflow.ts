@@ -36,6 +36,8 @@ export interface StepActivityTuning {
   initialRetryIntervalMs?: number;
   /** One attempt's limit; default 2 hours. */
   startToCloseTimeoutMs?: number;
+  /** A pipeline continues as new after this many steps (its history stays bounded); default `PIPELINE_STEPS_PER_RUN`. */
+  continueAsNewAfterSteps?: number;
 }
 
 export interface PipelineInput {
@@ -52,6 +54,17 @@ export interface PipelineInput {
   /** Options applied to every step. */
   defaults?: ClaudeOptions;
   tuning?: StepActivityTuning;
+  /** Set by the pipeline itself when it continues as new; never by callers. */
+  carry?: PipelineCarry;
+}
+
+/** What a pipeline hands to its next run: where to go on and the reports so far. */
+export interface PipelineCarry {
+  /** Index of the next step to run. */
+  next: number;
+  steps: StepReport[];
+  stepsDone: number;
+  totalCostUsd: number;
 }
 
 /** One step as the step activity runs it (`continue` already resolved to `resume`). */

@@ -1,8 +1,10 @@
 /**
  * The `claude` argv for a run. Pure. Values go as `--flag=value` so that a
- * value starting with `-` is never read as a flag, list options repeat their
- * flag (the CLI's list options are variadic), and the prompt comes last after
- * `--`. No shell is involved anywhere.
+ * value starting with `-` is never read as a flag, and list options repeat
+ * their flag (the CLI's list options are variadic). The prompt is not in argv:
+ * the runner writes {@link effectivePrompt} to the CLI's stdin (`-p` with no
+ * prompt argument reads stdin to EOF), so the kernel's 128 KiB limit on one
+ * argument does not apply. No shell is involved anywhere.
  */
 import { DEFAULT_CONTINUE_PROMPT, type RunRequest } from '../model/run.js';
 
@@ -46,6 +48,5 @@ export function buildArgs(request: RunRequest): string[] {
   value('--append-system-prompt', request.appendSystemPrompt);
   value('--mcp-config', request.mcpConfig);
   list('--add-dir', request.addDirs);
-  args.push('--', effectivePrompt(request));
   return args;
 }

@@ -4,12 +4,12 @@
  * callback), read stdout through the NDJSON parser into awaited callbacks, wait for the exit, and
  * judge the outcome.
  */
-import { stat } from 'node:fs/promises';
 import { execa, type ResultPromise } from 'execa';
 import { ClaudeTemporalError, invalidInput } from '../model/failures.js';
 import { runCost } from '../model/cost.js';
-import { buildArgs } from './argv.js';
+import { buildArgs, effectivePrompt } from './argv.js';
 import { binaryMissing, childEnv, defaultClaudePath, resolveClaudeBinary } from './child.js';
+import { preflightRun } from './preflight.js';
 import { classifyRun, type RunFacts } from './classify.js';
 import { validateRunRequest } from '../model/validation/run-request.js';
 import { OutputReader, TailBuffer, type OutputFacts } from './output.js';
@@ -85,8 +85,7 @@ async function planRun(input: RunRequest, options: RunOptions): Promise<RunPlan>
   const request = validateRunRequest(input, options.envAllowlist ? { envAllowlist: options.envAllowlist } : {});
   if (typeof options.configDir !== 'string' || options.configDir.length === 0) throw invalidInput('configDir', 'is required');
   const cwd = request.cwd ?? options.workDir ?? process.cwd();
-  const cwdStat = await stat(cwd).catch(() => undefined);
-  if (!cwdStat?.isDirectory()) throw invalidInput('cwd', `is not a directory: ${cwd}`);
+  await preflightRun(request, cwd);
   const env = childEnv(request, options);
   const binary = await resolveClaudeBinary(options.claudePath ?? defaultClaudePath(), env.PATH);
   return { request, cwd, env, binary, killDelayMs: options.killDelayMs ?? 2000, timeoutMs: request.timeoutMs ?? options.timeoutMs };
@@ -129,7 +128,8 @@ function spawnChild(plan: RunPlan, options: RunOptions): Child {
     cwd: plan.cwd,
     env: plan.env,
     extendEnv: false,
-    stdin: 'ignore',
+    // The prompt goes on stdin, then EOF: no argument-length limit, and the CLI does not wait for more input.
+    input: effectivePrompt(plan.request),
     buffer: false,
     cancelSignal: controller.signal,
     ...treeKillOptions(plan.killDelayMs),

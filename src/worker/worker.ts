@@ -4,6 +4,9 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { createActivities, type ActivityLogger } from '../activities/index.js';
 import { createClaudeRuntime } from '../activities/claude-runtime.js';
 import { RUNNING_FROM_DIST } from '../paths.js';
+import { invalidInput } from '../model/failures.js';
+import { checkClaudeBinary } from '../runner/preflight.js';
+import { defaultClaudePath, resolveClaudeBinary } from '../runner/child.js';
 import { createMongoStore } from '../store/mongo-store.js';
 import { type SessionStore } from '../store/types.js';
 import { type WorkerConfig } from './config.js';
@@ -33,6 +36,12 @@ export interface ClaudeTemporalWorker {
 
 /** Build clients once, then the Worker; `run()` closes them on the way out. */
 export async function createClaudeTemporalWorker(config: WorkerConfig, overrides: WorkerOverrides = {}): Promise<ClaudeTemporalWorker> {
+  // A worker that cannot run claude must not take work: every run would fail after writing a session.
+  const wanted = config.claudePath ?? defaultClaudePath();
+  const binary = await resolveClaudeBinary(wanted, process.env.PATH).catch(() => {
+    throw invalidInput('CLAUDE_PATH', `${wanted} is missing or not executable`);
+  });
+  await checkClaudeBinary(binary, 'CLAUDE_PATH');
   await mkdir(config.workDir, { recursive: true });
   await mkdir(config.configDir, { recursive: true });
   const store = overrides.store ?? createMongoStore({ uri: config.mongoUri, dbName: config.mongoDb });

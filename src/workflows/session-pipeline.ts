@@ -1,5 +1,6 @@
 import {
   ApplicationFailure,
+  continueAsNew,
   isCancellation,
   setHandler,
   upsertSearchAttributes,
@@ -16,7 +17,8 @@ import {
 } from './definitions.js';
 import { roundUsd } from '../model/formats.js';
 import { createsSession, pipelineStepsIssue, startsFromSession, stepName } from '../model/step-modes.js';
-import { failureTypeOf } from '../model/causes.js';
+import { failureSessionIdOf, failureTypeOf } from '../model/causes.js';
+import { PIPELINE_STEPS_PER_RUN } from '../model/defaults.js';
 import { type PipelineInput, type PipelineProgress, type PipelineResult, type PipelineStep, type StepReport } from '../model/workflow.js';
 
 /**
@@ -29,7 +31,9 @@ export async function sessionPipeline(input: PipelineInput): Promise<PipelineRes
   const { runStep } = stepActivities(input.tuning);
   const info = workflowInfo();
   const name = input.name ?? 'pipeline';
-  const steps: StepReport[] = input.steps.map((s, index) => ({
+  // After a continue-as-new the reports so far come along; the steps before `carry.next` are done.
+  const carry = input.carry;
+  const steps: StepReport[] = carry?.steps ?? input.steps.map((s, index) => ({
     index,
     name: stepName(s, index),
     mode: s.mode,
@@ -45,10 +49,10 @@ export async function sessionPipeline(input: PipelineInput): Promise<PipelineRes
   const progress: PipelineProgress = {
     name,
     status: 'running',
-    stepsDone: 0,
+    stepsDone: carry?.stepsDone ?? 0,
     stepsTotal: steps.length,
     currentStep: null,
-    totalCostUsd: 0,
+    totalCostUsd: carry?.totalCostUsd ?? 0,
     budgetUsd: input.budgetUsd ?? null,
     steps,
     stoppedReason: null,
@@ -56,7 +60,18 @@ export async function sessionPipeline(input: PipelineInput): Promise<PipelineRes
   setHandler(progressQuery, () => progress);
   const searchable = info.typedSearchAttributes.get(TAGS_SEARCH_ATTRIBUTE) !== undefined;
 
+  const first = carry?.next ?? 0;
+  const perRun = input.tuning?.continueAsNewAfterSteps ?? PIPELINE_STEPS_PER_RUN;
   for (const [index, step] of input.steps.entries()) {
+    if (index < first) continue;
+    // A long pipeline goes on in a fresh run, so no run's history grows past a bounded number of steps.
+    // Only pipelines longer than `perRun` steps get here: histories of shorter ones are unchanged.
+    if (index - first >= perRun) {
+      return await continueAsNew<typeof sessionPipeline>({
+        ...input,
+        carry: { next: index, steps, stepsDone: progress.stepsDone, totalCostUsd: progress.totalCostUsd },
+      });
+    }
     const report = steps[index]!;
     const remaining = input.budgetUsd === undefined ? undefined : roundUsd(input.budgetUsd - progress.totalCostUsd);
     if (remaining !== undefined && remaining <= 0) {
@@ -76,12 +91,13 @@ export async function sessionPipeline(input: PipelineInput): Promise<PipelineRes
         sourceId = await storeActivities.resolveContinueSession({ scope: input.scope ?? null });
         mode = 'resume';
       }
+      const newSessionId = createsSession(mode) ? uuid4() : undefined;
       const result = await runStep({
         stepKey,
         mode,
         prompt: step.prompt,
         sessionId: startsFromSession(mode) ? sourceId ?? undefined : undefined,
-        newSessionId: createsSession(mode) ? uuid4() : undefined,
+        newSessionId,
         options,
         tags: input.tags,
         description: input.description,
@@ -115,6 +131,8 @@ export async function sessionPipeline(input: PipelineInput): Promise<PipelineRes
       }
       report.state = 'failed';
       report.failureType = failureTypeOf(err);
+      // The session the failed step ran in, when it was written (a step refused up front writes none).
+      report.sessionId = failureSessionIdOf(err);
       finish(progress, 'failed', `step ${report.name} failed: ${report.failureType ?? 'unknown failure'}`);
       throw ApplicationFailure.create({
         type: report.failureType ?? 'Crashed',

@@ -85,7 +85,7 @@ describe('usage errors exit 2', () => {
     for (const args of [['sessions', 'search', '--min-cost', '-1'], ['sessions', 'search', '--max-cost=-0.5']]) {
       const r = await cli(args, fx.env());
       expect(r.code).toBe(2);
-      expect(r.stderr).toMatch(/error: Invalid --m(in|ax)-cost: must be >= 0/);
+      expect(r.stderr).toMatch(/error: Invalid --m(in|ax)-cost: must not be negative/);
     }
   });
 
@@ -94,7 +94,7 @@ describe('usage errors exit 2', () => {
       [['query', 'hi', '--max-turns', '0'], /Invalid --max-turns: must be a positive integer/],
       [['query', 'hi', '--budget-usd', 'lots'], /Invalid --budget-usd/],
       [['query', 'hi', '--tag', 'no spaces'], /Invalid --tag: /],
-      [['query', '   '], /Invalid steps\[0\]\.prompt: must not be empty/],
+      [['query', '   '], /Invalid prompt: must not be empty/],
       [['query', 'hi', '--permission-mode', 'yolo'], /argument 'yolo' is invalid/],
       [['sessions', 'search', '--after', 'yesterday'], /Invalid --after/],
       [['costs', '--by', 'week'], /Invalid --by: must be one of total, tag, model, day, month, pipeline/],

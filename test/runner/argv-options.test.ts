@@ -1,27 +1,28 @@
 import { describe, expect, it } from 'vitest';
 import { ClaudeTemporalError } from '../../src/model/failures.js';
-import { DEFAULT_CONTINUE_PROMPT, buildArgs, validateRunRequest } from '../../src/runner/index.js';
+import { DEFAULT_CONTINUE_PROMPT, buildArgs, effectivePrompt, validateRunRequest } from '../../src/runner/index.js';
 
 const A = '11111111-1111-4111-8111-111111111111';
 const B = '22222222-2222-4222-8222-222222222222';
 const HEAD = ['-p', '--output-format=stream-json', '--verbose'];
 
 describe('buildArgs', () => {
-  it('query: the prompt last, after --, as one argv element', () => {
-    expect(buildArgs({ mode: 'query', prompt: 'hello; rm -rf / "$(x)"' })).toEqual([...HEAD, '--', 'hello; rm -rf / "$(x)"']);
-    expect(buildArgs({ mode: 'query', prompt: '--help' })).toEqual([...HEAD, '--', '--help']);
+  it('the prompt is not in argv: it goes on stdin', () => {
+    expect(buildArgs({ mode: 'query', prompt: 'hello; rm -rf / "$(x)"' })).toEqual(HEAD);
+    expect(buildArgs({ mode: 'query', prompt: '--help' })).toEqual(HEAD);
+    expect(effectivePrompt({ mode: 'query', prompt: '--help' })).toBe('--help');
   });
 
   it('modes', () => {
-    expect(buildArgs({ mode: 'query', prompt: 'p', newSessionId: A })).toEqual([...HEAD, `--session-id=${A}`, '--', 'p']);
-    expect(buildArgs({ mode: 'resume', sessionId: A, prompt: 'p' })).toEqual([...HEAD, `--resume=${A}`, '--', 'p']);
-    expect(buildArgs({ mode: 'fork', sessionId: A, newSessionId: B, prompt: 'p' })).toEqual([...HEAD, `--resume=${A}`, '--fork-session', `--session-id=${B}`, '--', 'p']);
-    expect(buildArgs({ mode: 'continue', prompt: 'p' })).toEqual([...HEAD, '--continue', '--', 'p']);
+    expect(buildArgs({ mode: 'query', prompt: 'p', newSessionId: A })).toEqual([...HEAD, `--session-id=${A}`]);
+    expect(buildArgs({ mode: 'resume', sessionId: A, prompt: 'p' })).toEqual([...HEAD, `--resume=${A}`]);
+    expect(buildArgs({ mode: 'fork', sessionId: A, newSessionId: B, prompt: 'p' })).toEqual([...HEAD, `--resume=${A}`, '--fork-session', `--session-id=${B}`]);
+    expect(buildArgs({ mode: 'continue', prompt: 'p' })).toEqual([...HEAD, '--continue']);
   });
 
   it('prompt-less continue and resume send the default prompt', () => {
-    expect(buildArgs({ mode: 'continue' }).at(-1)).toBe(DEFAULT_CONTINUE_PROMPT);
-    expect(buildArgs({ mode: 'resume', sessionId: A }).at(-1)).toBe(DEFAULT_CONTINUE_PROMPT);
+    expect(effectivePrompt({ mode: 'continue' })).toBe(DEFAULT_CONTINUE_PROMPT);
+    expect(effectivePrompt({ mode: 'resume', sessionId: A })).toBe(DEFAULT_CONTINUE_PROMPT);
   });
 
   it('every option, values as --flag=value, lists repeated', () => {
@@ -58,8 +59,6 @@ describe('buildArgs', () => {
       '--mcp-config={"mcpServers":{}}',
       '--add-dir=/tmp/a',
       '--add-dir=/tmp/b',
-      '--',
-      'p',
     ]);
   });
 });

@@ -18,6 +18,7 @@ test('recorded workflow histories replay against the current workflow code', asy
       'conversation-record.json',
       'explore-alternatives.json',
       'session-pipeline-cancelled.json',
+      'session-pipeline-continue-as-new.json',
       'session-pipeline-documentation.json',
       'session-pipeline-retry.json',
     ]),

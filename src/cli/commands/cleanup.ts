@@ -11,6 +11,8 @@ import { CliError, EXIT, usageError } from '../exit-codes.js';
 import { archiveFlag, collect, daysFlag, tagsArg } from '../flags.js';
 import { bytesText, shortDate, table } from '../format.js';
 import { colorEnabled, type Io, palette, printJson } from '../output.js';
+import { cronExpression } from '../../model/validation/cron.js';
+import { idText } from '../../model/validation/user-input.js';
 
 export const registerCleanupCommands = (program: Command, action: Action): void => {
   const cleanup = program.command('cleanup').description('delete old sessions (their ledger entries are kept): now, or on a Temporal Schedule');
@@ -59,10 +61,10 @@ function cleanupInput(flags: CleanupFlags) {
 
 async function cleanupSchedule(ctx: Context, flags: CleanupFlags): Promise<number> {
   const input = cleanupInput(flags);
-  const cron = flags.cron ?? DEFAULT_CLEANUP_CRON;
-  if (cron.trim().split(/\s+/).length < 5 && !cron.startsWith('@')) throw usageError('--cron', `must be a cron expression of five fields, got ${JSON.stringify(cron)}`);
+  const cron = cronExpression(flags.cron ?? DEFAULT_CLEANUP_CRON, '--cron');
+  const scheduleId = idText(flags.scheduleId ?? CLEANUP_SCHEDULE_ID, '--schedule-id');
   const client = await ctx.temporal();
-  const r = await client.ensureCleanupSchedule({ cron, ...input, scheduleId: flags.scheduleId ?? CLEANUP_SCHEDULE_ID });
+  const r = await client.ensureCleanupSchedule({ cron, ...input, scheduleId });
   const out = { ...r, cron, ...input, taskQueue: client.taskQueue };
   if (ctx.io.json) printJson(ctx.io, out);
   else {
@@ -167,8 +169,9 @@ function recordText(r: DeletionRecord): string {
 
 
 async function cleanupStatus(ctx: Context, flags: { scheduleId?: string }): Promise<number> {
+  const scheduleId = idText(flags.scheduleId ?? CLEANUP_SCHEDULE_ID, '--schedule-id');
   const client = await ctx.temporal();
-  const out = await client.describeCleanupSchedule(flags.scheduleId ?? CLEANUP_SCHEDULE_ID);
+  const out = await client.describeCleanupSchedule(scheduleId);
   if (ctx.io.json) printJson(ctx.io, out);
   else if (!out.exists) ctx.io.stdout.write(`no cleanup schedule ${out.scheduleId}: create it with \`claude-temporal cleanup schedule\`\n`);
   else {

@@ -1,6 +1,7 @@
 /** `costs`: the spend report of the run ledger, by total, tag, model, day, month or pipeline. */
 import { type Command } from 'commander';
 import { COST_DIMENSIONS, type CostDimension } from '../../model/session.js';
+import { dateRange } from '../../model/validation/user-input.js';
 import { type Action, type Context } from '../context.js';
 import { EXIT, usageError } from '../exit-codes.js';
 import { collect, dateFlag, tagsArg } from '../flags.js';
@@ -23,6 +24,7 @@ async function costs(ctx: Context, flags: { by?: string; since?: string; until?:
   if (!(COST_DIMENSIONS as readonly string[]).includes(by)) throw usageError('--by', `must be one of ${COST_DIMENSIONS.join(', ')}`);
   const since = dateFlag(flags.since, '--since');
   const until = dateFlag(flags.until, '--until');
+  dateRange(since, until, '--since', '--until');
   const tags = tagsArg(flags.tag);
   const store = await ctx.store();
   const report = await store.costReport({ by: by as CostDimension, ...(since ? { since } : {}), ...(until ? { until } : {}), ...(tags.length ? { tags } : {}) });

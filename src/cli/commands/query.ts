@@ -17,9 +17,14 @@ import { elapsed, usd } from '../format.js';
 import { type Io, printJson } from '../output.js';
 import { printExplore, printOutcome } from '../outcome.js';
 import { type FollowOptions, statusLine, watchPipeline, workflowLine } from '../progress.js';
+import { description as validDescription } from '../../model/validation/fields.js';
+import { idText, integerText, modelName, promptText } from '../../model/validation/user-input.js';
+import { asFlag } from '../exit-codes.js';
+import { promptOf } from '../read-input.js';
 
 /** Flags shared by `query`, `continue`, `resume` and `fork`. */
 export interface StepFlags {
+  promptFile?: string;
   model?: string;
   maxTurns?: string;
   allowedTools?: string;
@@ -37,6 +42,7 @@ export interface StepFlags {
 
 function addStepFlags(cmd: Command): Command {
   cmd
+    .option('--prompt-file <path>', 'read the prompt from this file (- for stdin) instead of the argument')
     .option('--model <model>', 'model alias or id')
     .option('--max-turns <n>', 'stop after this many agentic turns')
     .option('--allowed-tools <list>', 'tools allowed without asking, comma-separated')
@@ -51,20 +57,20 @@ function addStepFlags(cmd: Command): Command {
 }
 
 export const registerQueryCommands = (program: Command, action: Action): void => {
-  addStepFlags(program.command('query').argument('<prompt>', 'the prompt').description('start a new session')).action(
+  addStepFlags(program.command('query').argument('[prompt]', 'the prompt (- reads it from stdin)').description('start a new session')).action(
     action((c, prompt: string, flags: StepFlags) => stepCommand(c, 'query', prompt, undefined, flags)),
   );
-  addStepFlags(program.command('continue').argument('[prompt]', 'the prompt (default: continue where you left off)').description('continue the most recent session of the working directory')).action(
+  addStepFlags(program.command('continue').argument('[prompt]', 'the prompt (- reads it from stdin; default: continue where you left off)').description('continue the most recent session of the working directory')).action(
     action((c, prompt: string | undefined, flags: StepFlags) => stepCommand(c, 'continue', prompt, undefined, flags)),
   );
-  addStepFlags(program.command('resume').argument('<session-id>', 'session to resume').argument('[prompt]', 'the prompt').description('resume a session')).action(
+  addStepFlags(program.command('resume').argument('<session-id>', 'session to resume').argument('[prompt]', 'the prompt (- reads it from stdin)').description('resume a session')).action(
     action((c, id: string, prompt: string | undefined, flags: StepFlags) => stepCommand(c, 'resume', prompt, sessionIdArg(id), flags)),
   );
   addStepFlags(
     program
       .command('fork')
       .argument('<session-id>', 'session to fork')
-      .argument('<prompt...>', 'one prompt: one fork; several: one fork each, run in parallel')
+      .argument('[prompt...]', 'one prompt: one fork; several: one fork each, run in parallel (- reads one from stdin)')
       .description('fork a session into a new one (several prompts: the explore-alternatives fan-out)')
       .option('--concurrency <n>', 'forks at once for several prompts (default 3)'),
   ).action(action(forkCommand));
@@ -72,10 +78,7 @@ export const registerQueryCommands = (program: Command, action: Action): void =>
 
 export function stepOptions(flags: StepFlags): { options: ClaudeOptions; tags: string[]; description?: string; scope?: string } {
   const options: ClaudeOptions = {};
-  if (flags.model !== undefined) {
-    if (!flags.model.trim()) throw usageError('--model', 'must not be empty');
-    options.model = flags.model;
-  }
+  if (flags.model !== undefined) options.model = modelName(flags.model, '--model');
   if (flags.maxTurns !== undefined) options.maxTurns = positiveInt(flags.maxTurns, '--max-turns');
   if (flags.budgetUsd !== undefined) options.maxBudgetUsd = positiveNumber(flags.budgetUsd, '--budget-usd');
   if (flags.allowedTools !== undefined) {
@@ -90,6 +93,8 @@ export function stepOptions(flags: StepFlags): { options: ClaudeOptions; tags: s
     options.permissionMode = flags.permissionMode as PermissionMode;
   }
   if (flags.appendSystemPrompt !== undefined) options.appendSystemPrompt = flags.appendSystemPrompt;
+  if (flags.description !== undefined) asFlag('--description', () => validDescription(flags.description));
+  if (flags.workflowId !== undefined) idText(flags.workflowId, '--workflow-id');
   const scope = cwdFlag(flags);
   return {
     options,
@@ -99,21 +104,45 @@ export function stepOptions(flags: StepFlags): { options: ClaudeOptions; tags: s
   };
 }
 
-/** A one-step pipeline, as the client's `query`/`resume`/... build it. */
+/** Pipeline fields of a one-step command as its user knows them: arguments and flags. */
+const STEP_FIELD_FLAGS: Readonly<Record<string, string>> = {
+  prompt: 'prompt',
+  sessionId: 'session-id',
+  model: '--model',
+  maxTurns: '--max-turns',
+  maxBudgetUsd: '--budget-usd',
+  allowedTools: '--allowed-tools',
+  permissionMode: '--permission-mode',
+  appendSystemPrompt: '--append-system-prompt',
+  tags: '--tag',
+  description: '--description',
+  scope: '--cwd',
+};
+
+/** `steps[0].options.model` → `--model`, `tags[2]` → `--tag`. */
+export function stepFieldFlag(field: string): string {
+  const key = /^(?:steps\[0\]\.(?:options\.)?)?([A-Za-z]+)/.exec(field)?.[1];
+  return (key && STEP_FIELD_FLAGS[key]) ?? field;
+}
+
+/** A one-step pipeline, as the client's `query`/`resume`/... build it; errors name the command's arguments and flags. */
 async function oneStepPipeline(mode: ClaudeMode, prompt: string | undefined, sessionId: string | undefined, flags: StepFlags): Promise<PipelineInput> {
   const { options, tags, description, scope } = stepOptions(flags);
-  const { validatePipelineInput } = await import('../../model/validation/pipeline.js');
-  return validatePipelineInput({
+  const { renameField, validatePipelineInput } = await import('../../model/validation/pipeline.js');
+  const input = {
     name: oneStepPipelineName(mode),
     steps: [{ mode, ...(prompt !== undefined ? { prompt } : {}), ...(sessionId ? { sessionId } : {}), options }],
     ...(tags.length ? { tags } : {}),
     ...(description !== undefined ? { description } : {}),
     ...(scope !== undefined ? { scope } : {}),
-  });
+  };
+  return renameField(() => validatePipelineInput(input), stepFieldFlag);
 }
 
-async function stepCommand(c: Context, mode: ClaudeMode, prompt: string | undefined, sessionId: string | undefined, flags: StepFlags): Promise<number> {
+async function stepCommand(c: Context, mode: ClaudeMode, arg: string | undefined, sessionId: string | undefined, flags: StepFlags): Promise<number> {
   // Validate everything before connecting: bad input writes nothing.
+  const prompt = await promptOf(arg, flags.promptFile);
+  if (prompt === undefined && (mode === 'query' || mode === 'fork')) throw usageError('prompt', 'is required: give it as an argument, - to read stdin, or --prompt-file <path>');
   const input = await oneStepPipeline(mode, prompt, sessionId, flags);
   const client = await c.temporal();
   return await runStep(client, c.io, input, await followOptions(c, flags), flags.workflowId);
@@ -128,16 +157,11 @@ async function runStep(client: ClaudeTemporalClient, io: Io, input: PipelineInpu
 
 async function forkCommand(c: Context, id: string, prompts: string[], flags: StepFlags & { concurrency?: string }): Promise<number> {
   const sessionId = sessionIdArg(id);
-  if (prompts.length === 1) return await stepCommand(c, 'fork', prompts[0], sessionId, flags);
+  if (prompts.length <= 1) return await stepCommand(c, 'fork', prompts[0], sessionId, flags);
+  if (flags.promptFile !== undefined) throw usageError('--prompt-file', 'takes the place of one prompt argument, not several');
   const { options, tags, description, scope } = stepOptions(flags);
-  prompts.forEach((pr, i) => {
-    if (!pr.trim()) throw usageError(`prompt[${i}]`, 'must not be empty');
-  });
-  let concurrency: number | undefined;
-  if (flags.concurrency !== undefined) {
-    concurrency = Number(flags.concurrency);
-    if (!Number.isInteger(concurrency) || concurrency < 1) throw usageError('--concurrency', `must be a positive integer, got ${flags.concurrency}`);
-  }
+  prompts.forEach((pr, i) => promptText(pr, `prompt[${i}]`));
+  const concurrency = flags.concurrency === undefined ? undefined : integerText(flags.concurrency, '--concurrency', 1, prompts.length);
   const input: ExploreInput = { sessionId, prompts, options, ...(tags.length ? { tags } : {}), ...(description ? { description } : {}), ...(scope ? { scope } : {}), ...(concurrency ? { concurrency } : {}) };
   const client = await c.temporal();
   return await exploreAlternatives(client, c.io, input, await followOptions(c, flags));

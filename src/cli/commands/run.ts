@@ -1,14 +1,16 @@
 /** `run <pipeline-file>`: a pipeline file in YAML or JSON, validated, then watched live. */
-import { readFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { type Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { type PipelineInput } from '../../model/workflow.js';
+import { MAX_PIPELINE_BYTES } from '../../model/defaults.js';
+import { idText } from '../../model/validation/user-input.js';
 import { type Action } from '../context.js';
 import { CliError, EXIT, usageError } from '../exit-codes.js';
 import { followOptions } from '../follow.js';
 import { printOutcome } from '../outcome.js';
 import { watchPipeline } from '../progress.js';
+import { readBounded } from '../read-input.js';
 
 export const registerRunCommand = (program: Command, action: Action): void => {
   program
@@ -19,6 +21,7 @@ export const registerRunCommand = (program: Command, action: Action): void => {
     .option('--cancel-on-interrupt', 'Ctrl-C cancels the run and waits for it to stop (default: the first Ctrl-C detaches)')
     .action(
       action(async (c, file: string, flags: { workflowId?: string; cancelOnInterrupt?: boolean }) => {
+        if (flags.workflowId !== undefined) idText(flags.workflowId, '--workflow-id');
         const input = await readPipelineFile(file);
         const client = await c.temporal();
         const run = await client.startPipeline(input, { workflowId: flags.workflowId ?? `pipeline-${randomUUID()}` });
@@ -29,12 +32,7 @@ export const registerRunCommand = (program: Command, action: Action): void => {
 
 /** Read a pipeline file (YAML or JSON) and validate it; errors name the file, the step and the field. */
 async function readPipelineFile(file: string): Promise<PipelineInput> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw usageError('pipeline-file', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
+  const text = await readBounded(file, MAX_PIPELINE_BYTES, 'pipeline-file');
   let data: unknown;
   try {
     data = /\.json$/i.test(file) ? JSON.parse(text) : parseYaml(text, { prettyErrors: true });

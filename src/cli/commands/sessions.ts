@@ -4,6 +4,7 @@
  */
 import { type Command, Option } from 'commander';
 import { EXPORT_FORMATS, holdReason } from '../../model/retention.js';
+import { dateRange, modelName } from '../../model/validation/user-input.js';
 import { SESSION_STATUSES, type SearchQuery, type SessionMetadata, type SessionStatus } from '../../model/session.js';
 import { type Action, type Context } from '../context.js';
 import { CliError, EXIT, usageError } from '../exit-codes.js';
@@ -141,7 +142,7 @@ export function searchQueryOf(flags: SearchFlags): SearchQuery {
     before: dateFlag(flags.before, '--before'),
     minCost: costFlag(flags.minCost, '--min-cost'),
     maxCost: costFlag(flags.maxCost, '--max-cost'),
-    ...(flags.model !== undefined ? { model: flags.model } : {}),
+    ...(flags.model !== undefined ? { model: modelName(flags.model, '--model') } : {}),
     ...(flags.status !== undefined ? { status: flags.status as SessionStatus } : {}),
     ...(scope !== undefined ? { scope } : {}),
     ...(flags.held ? { held: true } : {}),
@@ -149,6 +150,7 @@ export function searchQueryOf(flags: SearchFlags): SearchQuery {
     cursor: cursorFlag(flags.cursor),
   };
   if (q.minCost !== undefined && q.maxCost !== undefined && q.minCost > q.maxCost) throw usageError('--min-cost', 'must not exceed --max-cost');
+  dateRange(q.after, q.before, '--after', '--before');
   return Object.fromEntries(Object.entries(q).filter(([, v]) => v !== undefined)) as SearchQuery;
 }
 

@@ -2,10 +2,10 @@
  * Field validators: each checks one value and throws `invalidInput(field, problem)`
  * naming the field (`tags[1]`, `entry.costUsd`, ...), or returns it normalised.
  *
- * Dates: every date field accepts a valid `Date` or an ISO-8601 string with a
- * time and an explicit zone (`2026-01-02T03:04:05Z`, `...+01:00`), because
+ * Dates: every date field accepts a valid `Date` or a string in one of
+ * `DATE_FORMS` (`2026-01-02`, `2026-01-02T03:04:05Z`, `...+01:00`), because
  * activity inputs cross Temporal as JSON (a `Date` arrives as such a string)
- * and the CLI takes dates from users. Both become a `Date`.
+ * and users type dates. Both become a `Date`.
  */
 import { invalidInput } from '../failures.js';
 import { TAG_CHARS_MESSAGE, TAG_RE, UUID_RE } from '../formats.js';
@@ -20,17 +20,13 @@ import {
   MAX_TAGS,
 } from '../defaults.js';
 import { type Origin } from '../session.js';
+import { dateValue, shown } from './user-input.js';
 
-// ISO-8601 date-time with an explicit zone; the Date parser alone accepts too much.
-const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 // eslint-disable-next-line no-control-regex
 const CONTROL_RE = /[\u0000-\u001f\u007f]/;
 
-export function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'object' ? 'an object' : typeof value;
-}
+/** A rejected value as messages show it (`NaN` reads as not a number). */
+export const describe = shown;
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
@@ -101,17 +97,9 @@ export function nonEmptyTags(value: unknown, field = 'tags'): string[] {
   return t;
 }
 
+/** A `Date`, or a date in one of `DATE_FORMS` (calendar checked). */
 export function date(value: unknown, field: string): Date {
-  if (value instanceof Date) {
-    if (Number.isNaN(value.getTime())) throw invalidInput(field, 'must be a valid date');
-    return new Date(value.getTime());
-  }
-  if (typeof value === 'string') {
-    const d = new Date(value);
-    if (!ISO_RE.test(value) || Number.isNaN(d.getTime())) throw invalidInput(field, 'must be an ISO-8601 date-time with a zone');
-    return d;
-  }
-  throw invalidInput(field, `must be a Date or an ISO-8601 string, got ${describe(value)}`);
+  return dateValue(value, field);
 }
 
 export function nullableDate(value: unknown, field: string): Date | null {

@@ -5,8 +5,10 @@
 import { z } from 'zod';
 import { invalidInput } from '../failures.js';
 import { UUID_RE } from '../formats.js';
+import { MAX_PROMPT_BYTES } from '../defaults.js';
 import { CLAUDE_MODES, PERMISSION_MODES, type RunRequest } from '../run.js';
 import { requestModeIssue } from '../step-modes.js';
+import { modelName, promptText, sizeText } from './user-input.js';
 
 const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -21,16 +23,27 @@ export const RESERVED_ENV_KEYS: readonly string[] = [
 ];
 
 const nonEmpty = z.string().min(1, 'must not be empty');
+
+/** A zod refinement from one of the model's checks: its problem becomes the issue's message. */
+export function refineWith(check: (value: string, field: string) => unknown) {
+  return (value: string, ctx: z.RefinementCtx): void => {
+    try {
+      check(value, 'value');
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message.replace(/^Invalid value: /, '') });
+    }
+  };
+}
 const uuid = z.string().regex(UUID_RE, 'must be a UUID');
 const stringList = z.array(nonEmpty);
 
 export const runRequestSchema = z.strictObject({
   mode: z.enum(CLAUDE_MODES).describe('query: new session; continue: latest of the cwd; resume: a session; fork: a new branch'),
-  prompt: z.string().refine((s) => s.trim().length > 0, 'must not be empty').optional().describe('The prompt; optional for continue and resume'),
+  prompt: z.string().superRefine(refineWith(promptText)).optional().describe(`The prompt (at most ${sizeText(MAX_PROMPT_BYTES)}, no NUL byte); optional for continue and resume`),
   sessionId: uuid.optional().describe('Session to resume or fork'),
   newSessionId: uuid.optional().describe('Fixed id of a new session or fork (--session-id)'),
-  model: nonEmpty.optional().describe("Model alias or id (--model); default: the CLI's"),
-  fallbackModel: nonEmpty.optional().describe('Model used when the first is overloaded (--fallback-model)'),
+  model: z.string().superRefine(refineWith(modelName)).optional().describe("Model alias or id (--model); default: the CLI's"),
+  fallbackModel: z.string().superRefine(refineWith(modelName)).optional().describe('Model used when the first is overloaded (--fallback-model)'),
   maxTurns: z.number().int('must be an integer').positive('must be positive').optional().describe('Stop after this many agentic turns (--max-turns)'),
   maxBudgetUsd: z.number().finite('must be finite').positive('must be greater than 0').optional().describe('Stop once the run has spent this many USD (--max-budget-usd)'),
   allowedTools: stringList.optional().describe('Tools allowed without asking (--allowedTools)'),

@@ -8,6 +8,7 @@ import { DEFAULT_MAX_AGE_DAYS, MAX_MAX_AGE_DAYS } from '../defaults.js';
 import { FAILURE_TYPES, invalidInput, type FailureType } from '../failures.js';
 import { CLAUDE_MODES, RUN_STATUSES, type ClaudeMode, type ModelUsage } from '../run.js';
 import { archiveLocation, archiveTargetName, CLEANUP_TRIGGER_KINDS, type CleanupTrigger } from '../retention.js';
+import { dateRange } from './user-input.js';
 import {
   COST_DIMENSIONS,
   SESSION_SORTS,
@@ -226,6 +227,9 @@ export function searchQuery(value: unknown): ValidSearch {
   if (o.held !== undefined) out.held = bool(o.held, 'held');
   if (o.sort !== undefined) out.sort = oneOf(o.sort, SESSION_SORTS, 'sort');
   if (o.order !== undefined) out.order = oneOf(o.order, ['asc', 'desc'] as const, 'order');
+  dateRange(out.after, out.before, 'after', 'before');
+  dateRange(out.updatedAfter, out.updatedBefore, 'updatedAfter', 'updatedBefore');
+  if (out.minCost !== undefined && out.maxCost !== undefined && out.minCost > out.maxCost) throw invalidInput('minCost', `${out.minCost} is more than maxCost ${out.maxCost}`);
   return out;
 }
 
@@ -276,6 +280,7 @@ export function costQuery(value: unknown): { by: CostReportQuery['by']; since?: 
   if (o.since !== undefined) out.since = date(o.since, 'since');
   if (o.until !== undefined) out.until = date(o.until, 'until');
   if (o.tags !== undefined) out.tags = nonEmptyTags(o.tags, 'tags');
+  dateRange(out.since, out.until, 'since', 'until');
   return out;
 }
 
