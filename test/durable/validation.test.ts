@@ -14,7 +14,7 @@ import { MAX_PIPELINE_STEPS, MAX_PROMPT_BYTES } from '../../src/model/defaults.j
 import { temporalCliPath } from '../../src/paths.js';
 import { createClaudeTemporalWorker } from '../../src/worker/worker.js';
 import { failureTypeOf, innermostMessage } from '../../src/model/causes.js';
-import { lastPromptsWith, setupDurable, type Durable, type TestWorker } from '../helpers/durable.js';
+import { lastPromptsWith, setupDurable, waitFor, type Durable, type TestWorker } from '../helpers/durable.js';
 import { worldCounts } from '../helpers/nothing-changed.js';
 
 let d: Durable;
@@ -95,9 +95,13 @@ describe('pipeline limits', () => {
     expect(new Set(result.steps.map((s) => s.sessionId)).size).toBe(1);
     // The third step resumed the session of the first run: the API saw the three prompts.
     expect(lastPromptsWith(d.stub, marker)).toHaveLength(3);
-    const runs: string[] = [];
-    for await (const e of d.temporal.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runs.push(e.status.name);
-    expect(runs.sort()).toEqual(['COMPLETED', 'CONTINUED_AS_NEW']);
+    // Two runs: the first continued as new. (Visibility lags behind: wait for it to catch up.)
+    const statuses = async () => {
+      const runs: string[] = [];
+      for await (const e of d.temporal.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runs.push(e.status.name);
+      return runs.sort().join(',');
+    };
+    await waitFor('both runs in visibility', async () => (await statuses()) === 'COMPLETED,CONTINUED_AS_NEW');
     if (process.env.RECORD_HISTORIES === '1') await recordFirstRun(workflowId, 'session-pipeline-continue-as-new');
   });
 });
