@@ -5,12 +5,23 @@
  *  2. 10 parallel forks vs 1 fork (target <= 2.0);
  *  3. 50 concurrent one-step pipelines on one worker: completions, wall time, worker peak RSS.
  * Run: npx tsx bench/pipeline.ts   (needs `bash scripts/setup.sh` first)
+ *
+ * Where a step's time goes is printed per step for both paths, from what the system records
+ * already: the workflow's history (activity scheduled, started, completed; the next workflow
+ * task) and the step's ledger entry (when the step began its run, and the `claude` process's
+ * duration), so the workflow history stays as it is. Phases of the durable path:
+ * - sched: activity scheduled to activity started (the worker picking the task up);
+ * - before: activity started to the ledger's `startedAt` (session lookup, transcript restore);
+ * - claude: the process, spawn to exit (the runner's `durationMs`);
+ * - after: process exit to activity completed (last appends, ledger and metadata writes, transcript save);
+ * - next: activity completed to the next workflow task started.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { type temporal as proto } from '@temporalio/proto';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createClient } from '../src/client/index.js';
 import { runClaude } from '../src/runner/run.js';
@@ -68,12 +79,15 @@ const directDir = path.join(dir, 'direct');
 await mkdir(directDir, { recursive: true });
 const t = Date.now();
 let sessionId: string | null = null;
+const directSteps: Array<{ wall: number; claude: number }> = [];
 for (const prompt of prompts) {
+  const s0 = Date.now();
   const outcome = await runClaude(
     sessionId ? { mode: 'resume', sessionId, prompt } : { mode: 'query', prompt },
     { configDir: path.join(directDir, 'config'), workDir: directDir, baseEnv: claudeEnv },
   );
   sessionId = outcome.sessionId;
+  directSteps.push({ wall: Date.now() - s0, claude: outcome.durationMs });
 }
 const direct = Date.now() - t;
 
@@ -81,11 +95,43 @@ const durable = await withWorker(2, async (client) => {
   // Warm-up: the first workflow bundles the code; not part of a pipeline's cost.
   await client.query('warm up');
   const start = Date.now();
-  const result = await client.runPipeline({ steps: prompts.map((prompt, i) => ({ mode: i === 0 ? ('query' as const) : ('resume' as const), prompt })) });
+  const workflowId = `bench-pipeline-${randomUUID()}`;
+  const result = await client.runPipeline({ steps: prompts.map((prompt, i) => ({ mode: i === 0 ? ('query' as const) : ('resume' as const), prompt })) }, { workflowId });
   if (result.status !== 'completed') throw new Error(`pipeline ${result.status}`);
-  return Date.now() - start;
+  const ms = Date.now() - start;
+  await printPhases(workflowId);
+  return ms;
 });
-console.log(`10-step pipeline: durable ${seconds(durable)} s, direct runner ${seconds(direct)} s, ratio ${(durable / direct).toFixed(2)} (target <= 1.10)`);
+console.log(`10-step pipeline: durable ${seconds(durable)} s, direct runner ${seconds(direct)} s, ratio ${(durable / direct).toFixed(2)} (target <= 1.10), load ${os.loadavg()[0]!.toFixed(1)}`);
+
+/** Per-step phases of the durable path (from history and ledger) beside the direct runner's steps. */
+async function printPhases(workflowId: string): Promise<void> {
+  const history = await temporal.workflow.getHandle(workflowId).fetchHistory();
+  const at = (e: proto.api.history.v1.IHistoryEvent) => Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
+  const events = history.events ?? [];
+  const runs = (await store.runsOfWorkflows([workflowId])).filter((r) => r.status !== 'running');
+  const rows: number[][] = [];
+  for (const e of events) {
+    if (!e.activityTaskCompletedEventAttributes) continue;
+    const a = e.activityTaskCompletedEventAttributes;
+    const scheduled = events.find((x) => Number(x.eventId) === Number(a.scheduledEventId))!;
+    const started = events.find((x) => Number(x.eventId) === Number(a.startedEventId))!;
+    const next = events.find((x) => Number(x.eventId) > Number(e.eventId) && x.workflowTaskStartedEventAttributes);
+    const run = runs[rows.length];
+    const before = run ? run.startedAt.getTime() - at(started) : NaN;
+    const claude = run?.durationMs ?? NaN;
+    rows.push([at(started) - at(scheduled), before, claude, at(e) - at(started) - before - claude, next ? at(next) - at(e) : NaN, at(e) - at(scheduled)]);
+  }
+  const f = (n: number) => (Number.isFinite(n) ? String(Math.round(n)).padStart(6) : '     -');
+  console.log('step   durable (ms): sched before claude  after   next  total | direct runner (ms): claude   wall');
+  const sums = [0, 0, 0, 0, 0, 0, 0, 0];
+  rows.forEach((r, i) => {
+    const d = directSteps[i] ?? { claude: NaN, wall: NaN };
+    [...r, d.claude, d.wall].forEach((x, k) => (sums[k]! += Number.isFinite(x) ? x : 0));
+    console.log(`${String(i + 1).padStart(4)}                ${r.map(f).join(' ')} |                    ${f(d.claude)} ${f(d.wall)}`);
+  });
+  console.log(`total               ${sums.slice(0, 6).map(f).join(' ')} |                    ${f(sums[6]!)} ${f(sums[7]!)}`);
+}
 
 // 2. Ten parallel forks vs one fork.
 const [one, ten] = await withWorker(10, async (client) => {
@@ -112,6 +158,7 @@ const forkDirect = async (n: number) => {
 };
 const [oneDirect, tenDirect] = [await forkDirect(1), await forkDirect(10)];
 console.log(`forks without Temporal: 1 fork ${seconds(oneDirect)} s, 10 parallel ${seconds(tenDirect)} s, ratio ${(tenDirect / oneDirect).toFixed(2)}`);
+console.log(`10 parallel forks through Temporal / runner alone: ${(ten / tenDirect).toFixed(2)} (target <= 1.10), load ${os.loadavg()[0]!.toFixed(1)}`);
 
 // 3. Fifty concurrent pipelines on one worker.
 peakRss = process.memoryUsage().rss;
