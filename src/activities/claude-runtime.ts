@@ -10,6 +10,8 @@ export function createClaudeRuntime(config: RunnerConfig & { workDir: string }):
     check: (request, cwd) => preflightRun(request, cwd),
     run: (request, hooks) =>
       runClaude(request, {
+        // The step estimates a lost attempt's spend from the per-request token counts.
+        partialMessages: true,
         ...config,
         configDir: hooks.configDir,
         signal: hooks.signal,

@@ -1,5 +1,5 @@
 /** How failures cross the activity boundary: an `ApplicationFailure` whose `type` is a `FailureType`. */
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { ClaudeTemporalError, type FailureType } from '../model/failures.js';
 
 /**
@@ -15,7 +15,7 @@ export async function withTypedFailures<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 export function toApplicationFailure(err: unknown): Error {
-  if (err instanceof ApplicationFailure) return err;
+  if (err instanceof ApplicationFailure || err instanceof CancelledFailure) return err;
   if (err instanceof ClaudeTemporalError) {
     return ApplicationFailure.create({ type: err.type, message: err.message, nonRetryable: !err.retryable, cause: err, details: [err.evidence] });
   }

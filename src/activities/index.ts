@@ -3,7 +3,7 @@ import { type RunOutcome, type RunRequest } from '../model/run.js';
 import { type SessionStore } from '../store/types.js';
 import { createCleanupActivity } from './cleanup.js';
 import { withTypedFailures } from './failures.js';
-import { createStepActivity } from './step.js';
+import { createStepActivities } from './step.js';
 
 /** One parsed line of the CLI's output, as the runner hands it over. */
 export interface StreamedMessage {
@@ -63,7 +63,7 @@ export function createActivities({ store, claude, logger = silentLogger, heartbe
   }
 
   return {
-    runStep: createStepActivity({ store, claude, logger, heartbeatIntervalMs }),
+    ...createStepActivities({ store, claude, logger, heartbeatIntervalMs }),
     resolveContinueSession,
     loadConversation,
     cleanupSessions: createCleanupActivity(store),

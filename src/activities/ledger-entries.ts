@@ -1,6 +1,6 @@
 /** The ledger entries a step writes, and the step result read back from them. */
 import { createHash } from 'node:crypto';
-import { roundUsd } from '../model/formats.js';
+import { addUsd } from '../model/formats.js';
 import { type RunOutcome } from '../model/run.js';
 import { type RunLedgerEntry } from '../model/session.js';
 import { type StepHeartbeat, type StepInput, type StepResult } from '../model/workflow.js';
@@ -47,7 +47,8 @@ export function finishedEntry(base: RunLedgerEntry, outcome: RunOutcome, progres
     cumulativeCostUsd: outcome.cumulativeCostUsd,
     usageByModel: outcome.usageByModel,
     numTurns: outcome.numTurns,
-    messageCount: outcome.messageCount,
+    // Stored lines only: partial-message events feed the estimate, not the conversation.
+    messageCount: progress.messages,
     exitCode: outcome.exitCode,
     finishedAt: new Date(),
     durationMs: outcome.durationMs,
@@ -59,14 +60,14 @@ export function finishedEntry(base: RunLedgerEntry, outcome: RunOutcome, progres
 
 /** A step's result from its entry; the total adds the spend of the step's other attempts. */
 export function resultFromLedger(stepKey: string, entry: RunLedgerEntry, all: RunLedgerEntry[], fromRecord = true): StepResult {
-  const total = all.filter((r) => r.runId !== entry.runId).reduce((s, r) => s + r.costUsd, 0) + entry.costUsd;
+  const total = addUsd(...all.filter((r) => r.runId !== entry.runId).map((r) => r.costUsd), entry.costUsd);
   return {
     stepKey,
     sessionId: entry.sessionId,
     status: entry.status === 'running' ? 'failed' : entry.status,
     failureType: entry.failureType,
     costUsd: entry.costUsd,
-    totalCostUsd: roundUsd(total),
+    totalCostUsd: total,
     numTurns: entry.numTurns,
     messageCount: entry.messageCount,
     summary: entry.summary ?? null,

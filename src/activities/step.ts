@@ -1,22 +1,28 @@
 /**
- * The step activity: one session step run exactly once. A retry starts from the conversation as
- * it was before the step, stores no message twice and records the spend of the attempt it
- * replaces; a step already recorded complete returns its recorded outcome without running `claude` again.
+ * The step activity: one session step run exactly once, whatever fails.
+ * - One run per session at a time: the step holds its session's lease (it waits, or fails fast
+ *   with `SessionBusy`), and every write is fenced by it.
+ * - A retry starts from the conversation as it was before the step, stores no message twice and
+ *   records the spend of the attempt it replaces, estimated from what that attempt sent and received.
+ * - A store outage is waited out within the step's timeout.
+ * - A step already recorded complete returns its recorded outcome without running `claude` again.
  */
-import { Context } from '@temporalio/activity';
+import { Context, type Info } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { ClaudeTemporalError } from '../model/failures.js';
 import { validateRunRequest } from '../model/validation/run-request.js';
 import { type RunOutcome, type RunRequest } from '../model/run.js';
-import { type RunLedgerEntry } from '../model/session.js';
+import { type RunLedgerEntry, type SessionLease } from '../model/session.js';
 import { type SessionStore } from '../store/types.js';
 import { createsSession, startsFromSession } from '../model/step-modes.js';
 import { type StepHeartbeat, type StepInput, type StepResult } from '../model/workflow.js';
-import { nonRetryable, withSessionId, withTypedFailures, toApplicationFailure } from './failures.js';
+import { nonRetryable, withSessionId } from './failures.js';
 import { type ActivityLogger, type ClaudeRuntime } from './index.js';
 import { finishedEntry, ledgerBase, resultFromLedger } from './ledger-entries.js';
-import { recordFailure, settleLostAttempts } from './lost-attempts.js';
-import { accumulate, newProgress } from './progress.js';
+import { lostEntry, recordFailure, settleLostAttempts, type FencedWrite } from './lost-attempts.js';
+import { newProgress, noteLine, spendFields } from './progress.js';
+import { acquireSession, DEFAULT_LEASE_TTL_MS, HeldSession, sessionBusy } from './session-lease.js';
+import { countLine, emptySpend } from './spend.js';
+import { storeCaller } from './store-retry.js';
 import { readTranscript, removeTranscript, restoreTranscript } from './transcripts.js';
 
 interface StepDeps {
@@ -26,7 +32,9 @@ interface StepDeps {
   heartbeatIntervalMs: number;
 }
 
-/** One attempt of a step: its ids and the request the runner gets. */
+type StoreCall = <T>(fn: () => Promise<T>) => Promise<T>;
+
+/** One attempt of a step: its ids, the request the runner gets, and how it reaches the store. */
 interface Attempt {
   input: StepInput;
   attempt: number;
@@ -35,39 +43,66 @@ interface Attempt {
   sessionId: string;
   cwd: string;
   request: RunRequest;
+  progress: StepHeartbeat;
+  /** Store reads, retried through outages. */
+  call: StoreCall;
+  /** Takes a session's lease for this attempt, waiting while another run holds it. */
+  hold: (sessionId: string) => Promise<SessionLease>;
 }
 
-export function createStepActivity(deps: StepDeps): (input: StepInput) => Promise<StepResult> {
+/** Store calls stop retrying this long before the attempt's own deadline, to record how it ended. */
+const DEADLINE_MARGIN_MS = 10_000;
+
+export function createStepActivities(deps: StepDeps) {
   const { store, claude, logger, heartbeatIntervalMs } = deps;
 
   async function runStep(input: StepInput): Promise<StepResult> {
     const ctx = Context.current();
-    const step = planAttempt(input, ctx.info.attempt);
-    // Bad input fails here, before anything is written (the runner would only refuse it after),
-    // and so does what only this machine can check (the working directory, the permission mode for this user).
-    await withTypedFailures(async () => {
+    const step = planAttempt(ctx, input);
+    // Bad input fails here, before anything is written (the runner would only refuse it after).
+    await step.call(async () => {
       validateRunRequest(step.request);
       await claude.check?.(step.request, step.cwd);
     });
-    const earlier = await withTypedFailures(() => store.runsOfStep(input.stepKey));
+    const earlier = await step.call(() => store.runsOfStep(input.stepKey));
     const done = earlier.find((r) => r.status !== 'running' && r.status !== 'failed');
     if (done) return resultFromLedger(input.stepKey, done, earlier);
-    const settled = await settleLostAttempts(deps, earlier, ctx.info.heartbeatDetails as StepHeartbeat | undefined);
-    await prepareTranscript(step);
-    await openSession(step);
-    const base = ledgerBase(input, step.runId, step.sessionId, step.attempt, new Date());
-    await withTypedFailures(() => store.recordRun(base));
-    const { outcome, progress } = await runWithHeartbeats(ctx, step, base);
-    const entry = await recordOutcome(step, base, outcome, progress);
-    return resultFromLedger(input.stepKey, entry, settled, false);
+
+    const ttlMs = ctx.info.heartbeatTimeoutMs || DEFAULT_LEASE_TTL_MS;
+    const stop = new AbortController();
+    const held = new HeldSession(store, await step.hold(step.sessionId), ttlMs, () => stop.abort());
+    step.progress.waitingFor = null;
+    step.progress.failure = null;
+    // Every write of this step first checks that the session is still its own.
+    const write: FencedWrite = (fn) => step.call(async () => (await held.check(), fn()));
+    const beat = setInterval(() => {
+      held.renew();
+      ctx.heartbeat(step.progress);
+    }, heartbeatIntervalMs);
+    try {
+      ctx.heartbeat(step.progress);
+      const settled = await settleLostAttempts(deps, earlier, ctx.info.heartbeatDetails as Partial<StepHeartbeat> | undefined, write);
+      const parent = await prepareConversation(step);
+      await openSession(step, parent, write);
+      const base = ledgerBase(input, step.runId, step.sessionId, step.attempt, new Date());
+      await write(() => store.recordRun(base));
+      const outcome = await runClaude(ctx, step, base, stop.signal, write);
+      const entry = await recordOutcome(step, base, outcome, write);
+      return resultFromLedger(input.stepKey, entry, settled, false);
+    } finally {
+      clearInterval(beat);
+      await held.release().catch(() => undefined);
+    }
   }
 
-  function planAttempt(input: StepInput, attempt: number): Attempt {
+  function planAttempt(ctx: Context, input: StepInput): Attempt {
+    const { attempt } = ctx.info;
     const cwd = input.options?.cwd ?? input.scope ?? claude.workDir;
     const sessionId = createsSession(input.mode) ? input.newSessionId : input.sessionId;
     if (!sessionId) {
       throw nonRetryable('InvalidInput', createsSession(input.mode) ? 'Invalid newSessionId: required' : 'Invalid sessionId: a resume needs a session id');
     }
+    const runId = `${input.stepKey}#${attempt}`;
     const request: RunRequest = {
       ...input.options,
       mode: input.mode,
@@ -76,27 +111,63 @@ export function createStepActivity(deps: StepDeps): (input: StepInput) => Promis
       newSessionId: createsSession(input.mode) ? sessionId : undefined,
       cwd,
     };
-    return { input, attempt, runId: `${input.stepKey}#${attempt}`, sessionId, cwd, request };
+    const progress = newProgress(runId, sessionId);
+    const call = storeCaller({
+      deadline: attemptDeadline(ctx.info),
+      signal: ctx.cancellationSignal,
+      onRetry: () => {
+        // Waiting out an outage: alive for Temporal, and a lost attempt is not recorded as a crash.
+        progress.failure = 'StoreUnavailable';
+        ctx.heartbeat(progress);
+      },
+    });
+    const hold = (sid: string) =>
+      acquireSession(store, {
+        sessionId: sid,
+        holder: runId,
+        stepKey: input.stepKey,
+        ttlMs: ctx.info.heartbeatTimeoutMs || DEFAULT_LEASE_TTL_MS,
+        failFast: input.failFast === true,
+        signal: ctx.cancellationSignal,
+        call,
+        onWait: (holder) => {
+          progress.waitingFor = holder;
+          ctx.heartbeat(progress);
+        },
+      });
+    return { input, attempt, runId, sessionId, cwd, request, progress, call, hold };
   }
 
-  /** Start from the conversation as stored before this step, on whatever machine this is. */
-  async function prepareTranscript({ input, cwd, sessionId }: Attempt): Promise<void> {
-    if (startsFromSession(input.mode)) {
-      const sourceId = input.sessionId!;
-      const transcript = await withTypedFailures(() => store.loadTranscript(sourceId));
+  /**
+   * Puts the conversation this step starts from on this machine: the stored transcript of its
+   * source session. A fork reads its parent under the parent's lease, so the transcript and the
+   * message count it records are of one moment, never of a run halfway through.
+   */
+  async function prepareConversation({ input, cwd, sessionId, call, hold }: Attempt) {
+    if (input.mode === 'query') {
+      // A new session id must be free: drop what a failed attempt with the same id left.
+      await removeTranscript(claude.configDir, cwd, sessionId);
+      return null;
+    }
+    const sourceId = input.sessionId!;
+    const parentLease = input.mode === 'fork' ? await hold(sourceId) : null;
+    try {
+      const transcript = await call(() => store.loadTranscript(sourceId));
       if (transcript) await restoreTranscript(claude.configDir, cwd, sourceId, transcript);
       else if (!(await readTranscript(claude.configDir, cwd, sourceId))) {
         // Known neither to the store nor to this machine's CLI: fail before anything is written.
         throw nonRetryable('SessionNotFound', `Session not found: ${sourceId}`);
       }
+      if (input.mode === 'resume') return null;
+      await removeTranscript(claude.configDir, cwd, sessionId);
+      return await call(() => store.getSession(sourceId));
+    } finally {
+      if (parentLease) await store.releaseLease(parentLease).catch(() => undefined);
     }
-    // A new session id must be free: drop what a failed attempt with the same id left.
-    if (createsSession(input.mode)) await removeTranscript(claude.configDir, cwd, sessionId);
   }
 
-  async function openSession({ input, cwd, sessionId }: Attempt): Promise<void> {
-    const parent = input.mode === 'fork' ? await withTypedFailures(() => store.getSession(input.sessionId!)) : null;
-    await withTypedFailures(() =>
+  async function openSession({ input, cwd, sessionId }: Attempt, parent: { tags: string[]; messageCount: number } | null, write: FencedWrite): Promise<void> {
+    await write(() =>
       store.upsertSession({
         sessionId,
         // A fork stays attributed to what its parent was for (project, team): it inherits the tags.
@@ -110,61 +181,63 @@ export function createStepActivity(deps: StepDeps): (input: StepInput) => Promis
     );
   }
 
-  /** Runs the CLI, storing messages as they stream; each batch, and a timer while the CLI is quiet, heartbeats the progress. */
-  async function runWithHeartbeats(ctx: Context, step: Attempt, base: RunLedgerEntry): Promise<{ outcome: RunOutcome; progress: StepHeartbeat }> {
-    const progress = newProgress(step.runId, step.sessionId);
-    const beat = setInterval(() => ctx.heartbeat(progress), heartbeatIntervalMs);
+  /** Runs the CLI, storing its lines as they stream and counting what it spends; each batch heartbeats the progress. */
+  async function runClaude(ctx: Context, step: Attempt, base: RunLedgerEntry, leaseLost: AbortSignal, write: FencedWrite): Promise<RunOutcome> {
+    const { progress, sessionId, runId } = step;
+    const spend = emptySpend();
     let outcome: RunOutcome;
     try {
-      ctx.heartbeat(progress);
       outcome = await claude.run(step.request, {
         configDir: claude.configDir,
-        signal: ctx.cancellationSignal,
+        signal: AbortSignal.any([ctx.cancellationSignal, leaseLost]),
         onBatch: async (batch) => {
-          await withTypedFailures(() => store.appendMessages(step.sessionId, step.runId, batch.map((m) => ({ seq: m.seq, raw: m.raw }))));
-          for (const m of batch) accumulate(progress, m);
+          for (const m of batch) countLine(spend, m.type, m.data);
+          // Partial-message events only feed the estimate: the conversation is the complete lines.
+          const lines = batch.filter((m) => m.type !== 'stream_event');
+          if (lines.length > 0) await write(() => store.appendMessages(sessionId, runId, lines.map((m) => ({ seq: m.seq, raw: m.raw }))));
+          for (const m of lines) noteLine(progress, m);
+          Object.assign(progress, spendFields(spend));
           ctx.heartbeat(progress);
         },
       });
     } catch (err) {
       const cancelled = ctx.cancellationSignal.aborted;
-      await recordFailure(deps, base, progress, cancelled ? new ClaudeTemporalError('Cancelled', 'Step cancelled') : err);
-      if (cancelled) throw new CancelledFailure('Step cancelled');
-      throw withSessionId(toApplicationFailure(err), step.sessionId);
-    } finally {
-      clearInterval(beat);
+      const failure = await recordFailure(deps, base, progress, cancelled ? new CancelledFailure('Step cancelled') : err, write);
+      throw cancelled ? failure : withSessionId(failure, sessionId);
     }
+    // Another run took the session over: this attempt must not write anything more.
+    if (leaseLost.aborted) throw sessionBusy(sessionId, 'that took the session over', false);
     if (ctx.cancellationSignal.aborted) {
       // The process tree is gone by now (the runner waits for it): the ledger says `Cancelled` with what was spent,
       // the CLI's own figure when it printed one before it stopped, else the estimate.
       const spent = outcome.runCostUsd > 0 ? outcome.runCostUsd : progress.spendUsd;
-      await recordFailure(deps, base, { ...progress, spendUsd: spent }, new ClaudeTemporalError('Cancelled', 'Step cancelled'));
+      await recordFailure(deps, base, { ...progress, spendUsd: spent }, new CancelledFailure('Step cancelled'), write);
       throw new CancelledFailure('Step cancelled');
     }
-    return { outcome, progress };
+    return outcome;
   }
 
   /** Keeps the transcript of a good run and records the entry; a failed run's messages go (its spend stays) and its failure is thrown. */
-  async function recordOutcome(step: Attempt, base: RunLedgerEntry, outcome: RunOutcome, progress: StepHeartbeat): Promise<RunLedgerEntry> {
+  async function recordOutcome(step: Attempt, base: RunLedgerEntry, outcome: RunOutcome, write: FencedWrite): Promise<RunLedgerEntry> {
     const { sessionId, runId } = step;
     if (outcome.sessionId && outcome.sessionId !== sessionId) {
       logger.warn('CLI reported another session id than the one fixed', { expected: sessionId, got: outcome.sessionId });
     }
     const transcript = await readTranscript(claude.configDir, step.cwd, sessionId);
-    if (transcript && outcome.status !== 'failed') await withTypedFailures(() => store.saveTranscript(sessionId, runId, transcript));
-    const entry = finishedEntry(base, outcome, progress);
+    if (transcript && outcome.status !== 'failed') await write(() => store.saveTranscript(sessionId, runId, transcript));
+    const entry = finishedEntry(base, outcome, step.progress);
     if (outcome.status !== 'failed') {
-      await withTypedFailures(() => store.recordRun(entry));
+      await write(() => store.recordRun(entry));
       if (step.input.conversation) {
         // The key's session, for a conversation re-opened later: recorded once the exchange is.
         const { key, exchange } = step.input.conversation;
-        await withTypedFailures(() => store.recordConversation({ key, sessionId, exchanges: exchange }));
+        await write(() => store.recordConversation({ key, sessionId, exchanges: exchange }));
       }
       return entry;
     }
     // The conversation goes back to where it was; recordRun also sets the session's status from its latest run.
-    await withTypedFailures(() => store.discardRunMessages(sessionId, runId));
-    await withTypedFailures(() => store.recordRun(entry));
+    await write(() => store.discardRunMessages(sessionId, runId));
+    await write(() => store.recordRun(entry));
     const f = outcome.failure!;
     throw ApplicationFailure.create({
       type: f.type,
@@ -174,5 +247,43 @@ export function createStepActivity(deps: StepDeps): (input: StepInput) => Promis
     });
   }
 
-  return runStep;
+  /**
+   * Settles what a step's attempts left `running` once no attempt follows (its pipeline closes):
+   * under the session's lease, like any write of the step.
+   */
+  async function settleStep({ stepKey }: { stepKey: string }): Promise<number> {
+    const ctx = Context.current();
+    const call = storeCaller({ deadline: attemptDeadline(ctx.info), signal: ctx.cancellationSignal, onRetry: () => ctx.heartbeat() });
+    const running = (await call(() => store.runsOfStep(stepKey))).filter((r) => r.status === 'running');
+    const ttlMs = ctx.info.heartbeatTimeoutMs || DEFAULT_LEASE_TTL_MS;
+    for (const run of running) {
+      const lease = await acquireSession(store, {
+        sessionId: run.sessionId,
+        holder: `${stepKey}#settle`,
+        stepKey,
+        ttlMs,
+        failFast: false,
+        signal: ctx.cancellationSignal,
+        call,
+        onWait: () => ctx.heartbeat(),
+      });
+      const held = new HeldSession(store, lease, ttlMs, () => undefined);
+      const write: FencedWrite = (fn) => call(async () => (await held.check(), fn()));
+      try {
+        await write(() => store.discardRunMessages(run.sessionId, run.runId));
+        await write(() => store.recordRun(lostEntry(run, undefined)));
+      } finally {
+        await held.release().catch(() => undefined);
+      }
+    }
+    return running.length;
+  }
+
+  return { runStep, settleStep };
+}
+
+/** When this attempt's store retries must give up: its start-to-close deadline, less a margin. */
+function attemptDeadline(info: Info): number {
+  const start = info.currentAttemptScheduledTimestampMs || Date.now();
+  return start + (info.startToCloseTimeoutMs || 3_600_000) - DEADLINE_MARGIN_MS;
 }

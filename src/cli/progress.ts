@@ -2,9 +2,10 @@
  * Live progress on stderr: a status line redrawn in place on a TTY (plain
  * lines elsewhere) and the watcher that follows a pipeline with it.
  */
-import type { CancelOutcome, LedgerReader, PipelineRun, StepLiveStatus } from '../client/index.js';
-import { type PipelineProgress, type StepReport } from '../model/workflow.js';
-import { classify, EXIT } from './exit-codes.js';
+import type { CancelOutcome, ClaudeTemporalClient, LedgerReader, PipelineRun, StepLiveStatus } from '../client/index.js';
+import { type PipelineInput, type PipelineProgress, type StepReport } from '../model/workflow.js';
+import { type Context } from './context.js';
+import { classify, EXIT, usageError } from './exit-codes.js';
 import { elapsed, truncate, usd } from './format.js';
 import { ANSI_RE, colorEnabled, type Io, palette, visibleLength } from './output.js';
 import { type Interruption, watchInterrupts } from './interrupt.js';
@@ -91,6 +92,29 @@ export interface FollowOptions {
   cancel?: (workflowId: string) => Promise<CancelOutcome>;
 }
 
+/**
+ * Starts a pipeline under `--workflow-id` (or `fallback`): the id is an idempotency key, so the
+ * same request again shows the earlier run's result (said on stderr), and another request under a
+ * used id is refused naming the flag.
+ */
+export async function startPipelineOnce(client: ClaudeTemporalClient, io: Io, input: PipelineInput, workflowId: string | undefined, fallback: string): Promise<PipelineRun> {
+  if (workflowId !== undefined && workflowId.trim() === '') throw usageError('--workflow-id', 'must not be empty');
+  try {
+    const run = await client.startPipeline(input, { workflowId: workflowId ?? fallback });
+    if (run.existing) io.stderr.write(`workflow ${run.workflowId} already ran this request: showing its result, nothing was run again\n`);
+    return run;
+  } catch (err) {
+    const e = err as { type?: string; evidence?: { field?: string }; message?: string };
+    if (e.type === 'InvalidInput' && e.evidence?.field === 'workflowId') throw usageError('--workflow-id', String(e.message).replace(/^Invalid workflowId: /, ''));
+    throw err;
+  }
+}
+
+/** A run needs the store: a store that does not answer is exit 4 now, not a step failing later. */
+export async function checkStoreReachable(c: Context): Promise<void> {
+  if (c.config.values.mongodbUri) await c.store();
+}
+
 /** Await a pipeline while showing its progress on stderr (a redrawn line on a TTY, plain lines otherwise). */
 export async function watchPipeline(run: PipelineRun, io: Io, follow: FollowOptions = {}): Promise<WatchOutcome> {
   const uiUrl = follow.uiUrl;
@@ -126,6 +150,7 @@ export async function watchPipeline(run: PipelineRun, io: Io, follow: FollowOpti
     const messages = doneMessages + (live?.messages ?? 0);
     const spend = (pr?.totalCostUsd ?? 0) + (live?.spendUsd ?? 0);
     const current = pr?.currentStep ?? (pr ? 'finishing' : 'starting');
+    if (live?.waiting) return `${p.bold(current)} · waiting for another run on this session to finish · ${elapsed(Date.now() - started)}`;
     return `${p.bold(current)} · ${pr?.stepsDone ?? 0}/${pr?.stepsTotal ?? '?'} steps · ${messages} messages · ${live?.spendUsd ? '~' : ''}${usd(spend)} · ${elapsed(Date.now() - started)}`;
   };
 

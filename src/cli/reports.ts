@@ -35,7 +35,9 @@ export function costText(report: CostReport, p = palette(false)): string {
 
 function costBody(report: CostReport, p: ReturnType<typeof palette>): string {
   if (report.rows.length === 0) return `no runs\n`;
-  const total = `${p.bold('total')} ${usd(report.total.costUsd)} · ${report.total.runs} runs · ${report.total.sessions} sessions\n`;
+  // Spend of lost attempts is an estimate: said apart from what the CLI reported.
+  const estimated = report.total.estimatedUsd > 0 ? ` (${usd(report.total.estimatedUsd)} of it estimated for lost attempts)` : '';
+  const total = `${p.bold('total')} ${usd(report.total.costUsd)}${estimated} · ${report.total.runs} runs · ${report.total.sessions} sessions\n`;
   if (report.by === 'day') {
     const rows = [...report.rows].sort((a, b) => a.key.localeCompare(b.key));
     return barChart(rows.map((r) => ({ label: r.key, value: r.costUsd, note: `${usd(r.costUsd)} · ${r.runs} runs` }))) + total;
@@ -46,6 +48,7 @@ function costBody(report: CostReport, p: ReturnType<typeof palette>): string {
       [
         { header: report.by.toUpperCase(), value: (r) => r.key, max: 40 },
         { header: 'COST', value: (r) => usd(r.costUsd), right: true },
+        { header: 'ESTIMATED', value: (r) => (r.estimatedUsd > 0 ? usd(r.estimatedUsd) : '-'), right: true },
         { header: 'RUNS', value: (r) => String(r.runs), right: true },
         { header: 'SESSIONS', value: (r) => String(r.sessions), right: true },
         { header: 'IN TOKENS', value: (r) => String(r.inputTokens), right: true },

@@ -48,6 +48,7 @@ import {
 } from './types.js';
 import { renameField, validateExploreInput, validatePipelineInput } from '../model/validation/pipeline.js';
 import { idText, promptText, temporalAddress } from '../model/validation/user-input.js';
+import { checkWorkflowId, REQUEST_DIGEST_MEMO, requestDigest, startOnce } from './idempotency.js';
 
 export type * from './types.js';
 export * from './operations.js';
@@ -60,10 +61,10 @@ export async function createClient(options: ClientOptions = {}) {
   const taskQueue = options.taskQueue ?? process.env.TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
   const searchable = options.searchAttributes ?? true;
 
-  const startOptions = (workflowId: string, name: string, tags: string[] = [], description?: string) => ({
+  const startOptions = (workflowId: string, name: string, tags: string[] = [], description?: string, digest?: string) => ({
     taskQueue,
     workflowId,
-    memo: { name, tags, ...(description ? { description } : {}) },
+    memo: { name, tags, ...(description ? { description } : {}), ...(digest ? { [REQUEST_DIGEST_MEMO]: digest } : {}) },
     ...(searchable
       ? {
           typedSearchAttributes: [
@@ -76,12 +77,17 @@ export async function createClient(options: ClientOptions = {}) {
 
   async function startPipeline(input: PipelineInput, opts: StartOptions = {}): Promise<PipelineRun> {
     const valid = validatePipelineInput(input);
-    const workflowId = opts.workflowId === undefined ? `pipeline-${randomUUID()}` : idText(opts.workflowId, 'workflowId');
-    const handle = await client.workflow.start(sessionPipeline, {
-      ...startOptions(workflowId, valid.name ?? 'pipeline', valid.tags, valid.description),
-      args: [valid],
-    });
-    return pipelineRun(handle);
+    const workflowId = opts.workflowId === undefined ? `pipeline-${randomUUID()}` : checkWorkflowId(idText(opts.workflowId, 'workflowId'));
+    const digest = requestDigest(valid);
+    const { handle, existing } = await startOnce(client, workflowId, digest, () =>
+      client.workflow.start(sessionPipeline, {
+        ...startOptions(workflowId, valid.name ?? 'pipeline', valid.tags, valid.description, digest),
+        args: [valid],
+        // A closed run's id is not reused: the same request gets that run's result instead.
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      }),
+    );
+    return { ...pipelineRun(handle), existing };
   }
 
   /** A pipeline started earlier (by anyone), to follow or cancel. */
@@ -89,6 +95,7 @@ export async function createClient(options: ClientOptions = {}) {
     const workflowId = handle.workflowId;
     return {
       workflowId,
+      existing: false,
       handle,
       progress: () => handle.query(progressQuery),
       liveProgress: async () => {

@@ -36,6 +36,8 @@ export interface RunningStep {
   messages: number;
   /** Spend so far (estimated until the run ends). */
   spendUsd: number;
+  /** Waiting for another run on its session to finish. */
+  waiting: boolean;
 }
 
 export interface LiveDetail extends RunningWorkflow {
@@ -78,7 +80,7 @@ export async function stepActivities(handle: WorkflowHandle): Promise<{ steps: R
     .map((a): RunningStep => {
       const payload = a.heartbeatDetails?.payloads?.[0];
       const hb = payload ? defaultPayloadConverter.fromPayload<Partial<StepHeartbeat>>(payload) : {};
-      return { activityId: a.activityId ?? '', attempt: a.attempt ?? 1, runId: hb.runId ?? null, sessionId: hb.sessionId ?? null, messages: hb.messages ?? 0, spendUsd: hb.spendUsd ?? 0 };
+      return { activityId: a.activityId ?? '', attempt: a.attempt ?? 1, runId: hb.runId ?? null, sessionId: hb.sessionId ?? null, messages: hb.messages ?? 0, spendUsd: hb.spendUsd ?? 0, waiting: typeof hb.waitingFor === 'string' };
     });
   return { steps, status: status.name };
 }
@@ -90,7 +92,7 @@ export async function runningStep(handle: WorkflowHandle): Promise<StepLiveStatu
 
 /** The heartbeats of every step activity running now (a fan-out runs several). */
 export async function runningSteps(handle: WorkflowHandle): Promise<StepLiveStatus[]> {
-  return (await stepActivities(handle)).steps.filter((s) => s.runId !== null).map((s) => ({ messages: s.messages, spendUsd: s.spendUsd, attempt: s.attempt }));
+  return (await stepActivities(handle)).steps.filter((s) => s.runId !== null).map((s) => ({ messages: s.messages, spendUsd: s.spendUsd, attempt: s.attempt, waiting: s.waiting }));
 }
 
 /** A fan-out's branch count and finished branches, from its (small) history. */

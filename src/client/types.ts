@@ -68,10 +68,14 @@ export interface StepLiveStatus {
   messages: number;
   spendUsd: number;
   attempt: number;
+  /** The step waits for another run on its session to finish (one run per session at a time). */
+  waiting: boolean;
 }
 
 export interface PipelineRun {
   workflowId: string;
+  /** The id had run this same request before: this is that run (its result, not a new one). */
+  existing: boolean;
   handle: WorkflowHandle<typeof sessionPipeline>;
   progress(): Promise<PipelineProgress>;
   /** Progress plus the running step's last heartbeat (null between steps). */

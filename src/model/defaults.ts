@@ -45,3 +45,9 @@ export const MAX_ID_LENGTH = 255;
 export const MAX_MODEL_LENGTH = 256;
 /** Most prompts of one fork fan-out. */
 export const MAX_FORK_PROMPTS = 100;
+
+/** A step's heartbeat timeout: a crashed worker's step is retried elsewhere within it (and its session lease expires). */
+export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 10_000;
+
+/** One attempt of a step may take this long; a store outage is waited out within it. */
+export const DEFAULT_STEP_TIMEOUT_MS = 60 * 60 * 1000;

@@ -22,6 +22,7 @@ export const FAILURE_TYPES = [
   'Crashed',
   'MalformedOutput',
   'StoreUnavailable',
+  'SessionBusy',
 ] as const;
 
 export type FailureType = (typeof FAILURE_TYPES)[number];
@@ -46,6 +47,8 @@ export const RETRYABLE: Readonly<Record<FailureType, boolean>> = {
   Crashed: true,
   MalformedOutput: false,
   StoreUnavailable: true,
+  // Another run holds the session; trying again later works.
+  SessionBusy: true,
 };
 
 /** Failure types that the durable layer never retries, for `RetryPolicy.nonRetryableErrorTypes`. */

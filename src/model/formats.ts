@@ -42,3 +42,41 @@ export function shortDate(d: Date | string): string {
   const iso = (typeof d === 'string' ? new Date(d) : d).toISOString();
   return `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
 }
+
+/**
+ * Exact USD sums: each figure is taken at the decimal it prints as (its shortest
+ * round-trip form) in units of 1e-18 USD, summed as integers, and converted back
+ * once. So a ledger of $0.00123456789 runs sums to exactly that, and rounding
+ * happens only for display.
+ */
+const USD_SCALE = 18;
+
+/** A USD figure in integer units of 1e-18 USD. */
+export function usdUnits(value: number): bigint {
+  if (!Number.isFinite(value)) return 0n;
+  const [mantissa = '0', exp = '0'] = String(Math.abs(value)).toLowerCase().split('e');
+  const [whole = '0', frac = ''] = mantissa.split('.');
+  const shift = USD_SCALE + Number(exp) - frac.length;
+  const digits = BigInt(whole + frac);
+  const units = shift >= 0 ? digits * 10n ** BigInt(shift) : roundDiv(digits, 10n ** BigInt(-shift));
+  return value < 0 ? -units : units;
+}
+
+function roundDiv(n: bigint, d: bigint): bigint {
+  return (n + d / 2n) / d;
+}
+
+/** Back to a number: the nearest double to the exact decimal. */
+export function unitsToUsd(units: bigint): number {
+  const negative = units < 0n;
+  const s = (negative ? -units : units).toString().padStart(USD_SCALE + 1, '0');
+  const text = `${s.slice(0, -USD_SCALE)}.${s.slice(-USD_SCALE)}`;
+  return negative ? -Number(text) : Number(text);
+}
+
+/** The exact sum of USD figures. */
+export function addUsd(...values: number[]): number {
+  let total = 0n;
+  for (const v of values) total += usdUnits(v);
+  return unitsToUsd(total);
+}

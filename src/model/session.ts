@@ -113,6 +113,8 @@ export interface RunLedgerEntry {
   summary?: string | null;
   /** The CLI's final text, 2,000 characters. */
   resultText?: string | null;
+  /** The spend is an estimate from the tokens the attempt was seen to send and receive (a lost attempt). */
+  estimated?: boolean;
 }
 
 export interface Page<T> {
@@ -249,7 +251,10 @@ export interface CostReportQuery {
 export interface CostRow {
   /** The group's key (tag, model id, `YYYY-MM-DD`, `YYYY-MM`, pipeline name, or `total`). */
   key: string;
+  /** Exact sum of the group's runs. */
   costUsd: number;
+  /** The part of `costUsd` estimated for attempts that were lost (not reported by the CLI). */
+  estimatedUsd: number;
   runs: number;
   sessions: number;
   inputTokens: number;
@@ -289,4 +294,49 @@ export interface ConversationRecord {
   exchanges: number;
   createdAt: Date;
   updatedAt: Date;
+}
+
+/** A held session lease: its fencing token and holder (one run per session at a time). */
+export interface SessionLease {
+  sessionId: string;
+  token: number;
+  holder: string;
+  stepKey: string | null;
+  expiresAt: Date;
+}
+
+/** What an acquirer asks for. */
+export interface AcquireLeaseInput {
+  sessionId: string;
+  /** A run id (`<stepKey>#<attempt>`). */
+  holder: string;
+  /** Another attempt of the same step takes over at once. */
+  stepKey: string | null;
+  /** How long the lease lives without renewal. */
+  ttlMs: number;
+}
+
+/** The lease as another run sees it. */
+export interface LeaseState extends SessionLease {
+  released: boolean;
+}
+
+export type LeaseAttempt = { acquired: true; lease: SessionLease } | { acquired: false; current: LeaseState };
+
+/** What `sessions verify` found wrong in one session. */
+export interface StoreProblem {
+  sessionId: string;
+  runId?: string;
+  /** `runStuckRunning`, `failedRunMessages`, `messageCount`, `totalCost` or `status`. */
+  kind: 'runStuckRunning' | 'failedRunMessages' | 'messageCount' | 'totalCost' | 'status';
+  message: string;
+}
+
+export interface VerifyReport {
+  sessionsChecked: number;
+  /** Sessions a run holds right now: not checked. */
+  sessionsInFlight: number;
+  problems: StoreProblem[];
+  /** Problems settled by `repair`. */
+  repaired: number;
 }

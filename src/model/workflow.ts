@@ -28,13 +28,13 @@ export interface PipelineStep {
 
 /** Per-activity timeouts and retries; defaults suit real CLI runs. */
 export interface StepActivityTuning {
-  /** Heartbeat timeout; default 20 s (cancellation and worker loss are noticed within it). */
+  /** Heartbeat timeout; default 10 s (cancellation and worker loss are noticed within it). */
   heartbeatTimeoutMs?: number;
   /** Attempts of a step for retryable failures; default 5. */
   maximumAttempts?: number;
   /** First retry delay; default 1 s, doubling. */
   initialRetryIntervalMs?: number;
-  /** One attempt's limit; default 2 hours. */
+  /** One attempt's limit (store outages are waited out within it); default 1 hour. */
   startToCloseTimeoutMs?: number;
   /** A pipeline continues as new after this many steps (its history stays bounded); default `PIPELINE_STEPS_PER_RUN`. */
   continueAsNewAfterSteps?: number;
@@ -54,6 +54,8 @@ export interface PipelineInput {
   /** Options applied to every step. */
   defaults?: ClaudeOptions;
   tuning?: StepActivityTuning;
+  /** When a step's session is busy with another run, fail with `SessionBusy` instead of waiting; default false. */
+  failFast?: boolean;
   /** Set by the pipeline itself when it continues as new; never by callers. */
   carry?: PipelineCarry;
 }
@@ -84,6 +86,8 @@ export interface StepInput {
   origin?: Origin;
   /** A conversation's exchange: the activity records the key's session in the store once the step completes. */
   conversation?: { key: string; exchange: number };
+  /** Fail with `SessionBusy` instead of waiting for a busy session. */
+  failFast?: boolean;
 }
 
 export interface StepResult {
@@ -113,8 +117,18 @@ export interface StepHeartbeat {
   runId: string;
   sessionId: string;
   messages: number;
+  /** API requests the attempt started. */
+  requests: number;
   inputTokens: number;
   outputTokens: number;
+  cacheReadInputTokens: number;
+  cacheCreationInputTokens: number;
+  /** The model the API named for those requests; null until known. */
+  model: string | null;
+  /** The run this step is waiting for (another run holds its session); null when not waiting. */
+  waitingFor: string | null;
+  /** Why the attempt is failing, when it knows (a lost attempt is recorded with it, else as `Crashed`). */
+  failure: FailureType | null;
   /** Estimated from tokens until the CLI's result reports the real figure. */
   spendUsd: number;
   /** First assistant text, 200 characters. */

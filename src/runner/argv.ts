@@ -13,8 +13,9 @@ export function effectivePrompt(request: RunRequest): string {
   return request.prompt ?? DEFAULT_CONTINUE_PROMPT;
 }
 
-export function buildArgs(request: RunRequest): string[] {
+export function buildArgs(request: RunRequest, options: { partialMessages?: boolean } = {}): string[] {
   const args = ['-p', '--output-format=stream-json', '--verbose'];
+  if (options.partialMessages) args.push('--include-partial-messages');
   const value = (flag: string, v: string | number | undefined): void => {
     if (v !== undefined) args.push(`${flag}=${String(v)}`);
   };

@@ -4,10 +4,13 @@
  * callback), read stdout through the NDJSON parser into awaited callbacks, wait for the exit, and
  * judge the outcome.
  */
+import { stat } from 'node:fs/promises';
+import { type Duplex } from 'node:stream';
 import { execa, type ResultPromise } from 'execa';
 import { ClaudeTemporalError, invalidInput } from '../model/failures.js';
 import { runCost } from '../model/cost.js';
 import { buildArgs, effectivePrompt } from './argv.js';
+import { withLifeline } from './lifeline.js';
 import { binaryMissing, childEnv, defaultClaudePath, resolveClaudeBinary } from './child.js';
 import { preflightRun } from './preflight.js';
 import { classifyRun, type RunFacts } from './classify.js';
@@ -42,6 +45,8 @@ export interface RunnerConfig {
   timeoutMs?: number;
   /** How much of stderr is kept as evidence; default 8 KiB. */
   stderrTailBytes?: number;
+  /** Ask the CLI for partial-message events (`stream_event` lines: per-request token counts); default false. */
+  partialMessages?: boolean;
 }
 
 export interface RunOptions extends RunnerConfig {
@@ -124,12 +129,15 @@ function spawnChild(plan: RunPlan, options: RunOptions): Child {
   const timeoutTimer = plan.timeoutMs !== undefined ? setTimeout(() => stop('timeout'), plan.timeoutMs) : undefined;
 
   const startedAt = Date.now();
-  const subprocess = execa(plan.binary, buildArgs(plan.request), {
+  // The child dies with this process, SIGKILL included (see lifeline.ts).
+  const spawn = withLifeline(plan.binary, buildArgs(plan.request, { partialMessages: options.partialMessages === true }));
+  const subprocess = execa(spawn.file, spawn.args, {
     cwd: plan.cwd,
     env: plan.env,
     extendEnv: false,
     // The prompt goes on stdin, then EOF: no argument-length limit, and the CLI does not wait for more input.
     input: effectivePrompt(plan.request),
+    stdio: spawn.lifeline ? ['pipe', 'pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe'],
     buffer: false,
     cancelSignal: controller.signal,
     ...treeKillOptions(plan.killDelayMs),
@@ -141,6 +149,10 @@ function spawnChild(plan: RunPlan, options: RunOptions): Child {
     tree = new ProcessTree(pid, plan.killDelayMs);
     options.onSpawn?.(pid);
   }
+  // Closing our end of the lifeline once the child is gone makes its watcher sweep the group.
+  const lifeline = spawn.lifeline ? ((subprocess.stdio as unknown[])[3] as Duplex | undefined) : undefined;
+  lifeline?.on('error', () => undefined);
+  subprocess.once('exit', () => lifeline?.destroy());
   const stderrTail = new TailBuffer(options.stderrTailBytes ?? 8192);
   subprocess.stderr?.on('data', (chunk: Buffer) => stderrTail.push(chunk));
   const exited = (): void => {

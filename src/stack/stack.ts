@@ -97,8 +97,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   }
 }
 
-export async function startTemporal(options: { dataDir: string; logDir: string; ui: boolean; detached: boolean }) {
-  const [port, httpPort, metricsPort, uiPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+/** `port`: the frontend's port (a restart on the same data dir keeps its address); default a free one. */
+export async function startTemporal(options: { dataDir: string; logDir: string; ui: boolean; detached: boolean; port?: number }) {
+  const [free, httpPort, metricsPort, uiPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  const port = options.port ?? free;
   const address = `127.0.0.1:${port}`;
   const args = [
     'server',

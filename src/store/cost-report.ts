@@ -4,7 +4,7 @@
  */
 import { type Filter } from 'mongodb';
 import { type StoreContext } from './context.js';
-import { fromMicro, micro, type ModelUsageDoc, type RunDoc } from './documents.js';
+import { units, unitsToUsd, type ModelUsageDoc, type RunDoc } from './documents.js';
 import { guard } from './errors.js';
 import { type CostDimension, type CostReport, type CostReportQuery, type CostRow } from '../model/session.js';
 import * as v from '../model/validation/index.js';
@@ -15,6 +15,8 @@ export const NONE = '(none)';
 /** What the reduction reads of a ledger entry (its stored form: usage as an array). */
 export type CostRun = Pick<RunDoc, 'sessionId' | 'day' | 'month'> & {
   costUsd?: number;
+  /** The cost is an estimate (a lost attempt). */
+  estimated?: boolean;
   usageByModel?: readonly ModelUsageDoc[];
   tags?: readonly string[];
   model?: string | null;
@@ -28,7 +30,7 @@ export async function costReport(c: StoreContext, query: CostReportQuery): Promi
     if (q.since || q.until) filter.startedAt = { ...(q.since ? { $gte: q.since } : {}), ...(q.until ? { $lt: q.until } : {}) };
     if (q.tags) filter.tags = { $in: q.tags };
     const cursor = c.runs
-      .find(filter, { projection: { sessionId: 1, costUsd: 1, usageByModel: 1, tags: 1, model: 1, pipeline: 1, day: 1, month: 1 } })
+      .find(filter, { projection: { sessionId: 1, costUsd: 1, estimated: 1, usageByModel: 1, tags: 1, model: 1, pipeline: 1, day: 1, month: 1 } })
       .sort({ sessionId: 1 })
       .batchSize(1000);
     const reducer = costReducer(q);
@@ -43,11 +45,13 @@ export async function costReport(c: StoreContext, query: CostReportQuery): Promi
 
 /**
  * Reduces ledger entries, given in session order, to a report. Distinct sessions per group are
- * counted with one remembered id per group, and sums are integer micro-dollars: memory grows with
+ * counted with one remembered id per group, and sums are exact (integer units, see `usdUnits`): memory grows with
  * the number of groups, not runs. Each run counts once per group it falls in: a run with two tags
  * (or two models) appears in both rows, and `total` counts it once. Runs with no tag, model or
  * pipeline are grouped under `(none)`. By model, a run's cost per model is its `usageByModel[m].costUSD`
- * (a run without usage is put under its `model` with its `costUsd`). With `tags`, rows by tag are
+ * (a run without usage is put under its `model` with its `costUsd`, and what its usage does not cover
+ * stays with its `model`, so the rows add up to the total). Estimated spend (lost attempts) is also
+ * summed apart in `estimatedUsd`. With `tags`, rows by tag are
  * only those tags.
  */
 export function reduceCostReport(runs: Iterable<CostRun>, query: { by: CostDimension; tags?: readonly string[] }): CostReport {
@@ -71,15 +75,22 @@ export function costReducer(query: { by: CostDimension; tags?: readonly string[]
   };
   const add = (r: CostRun): void => {
     const usage = r.usageByModel ?? [];
-    const costMicro = micro(r.costUsd ?? 0);
-    addTo(total, r.sessionId, costMicro, usage);
+    const cost = units(r.costUsd);
+    const estimated = r.estimated === true;
+    addTo(total, r.sessionId, cost, estimated, usage);
     if (by === 'total') return;
     if (by === 'model') {
-      if (usage.length === 0) addTo(group(r.model ?? NONE), r.sessionId, costMicro, []);
-      for (const u of usage) addTo(group(u.model), r.sessionId, micro(u.costUSD ?? 0), [u]);
+      if (usage.length === 0) return addTo(group(r.model ?? NONE), r.sessionId, cost, estimated, []);
+      let rest = cost;
+      for (const u of usage) {
+        const part = units(u.costUSD);
+        rest -= part;
+        addTo(group(u.model), r.sessionId, part, estimated, [u]);
+      }
+      if (rest !== 0n) addCost(group(r.model ?? NONE), rest, estimated);
       return;
     }
-    for (const k of new Set(groupKeys(r, by, tags))) addTo(group(k), r.sessionId, costMicro, usage);
+    for (const k of new Set(groupKeys(r, by, tags))) addTo(group(k), r.sessionId, cost, estimated, usage);
   };
   const report = (): CostReport => {
     const rows = by === 'total' ? [toRow(total)] : [...groups.values()].map(toRow);
@@ -101,7 +112,8 @@ function groupKeys(r: CostRun, by: Exclude<CostDimension, 'total' | 'model'>, ta
 
 interface Acc {
   key: string;
-  micro: number;
+  units: bigint;
+  estimatedUnits: bigint;
   runs: number;
   sessions: number;
   lastSession: string | null;
@@ -112,11 +124,16 @@ interface Acc {
 }
 
 function newAcc(key: string): Acc {
-  return { key, micro: 0, runs: 0, sessions: 0, lastSession: null, inputTokens: 0, outputTokens: 0, cacheReadInputTokens: 0, cacheCreationInputTokens: 0 };
+  return { key, units: 0n, estimatedUnits: 0n, runs: 0, sessions: 0, lastSession: null, inputTokens: 0, outputTokens: 0, cacheReadInputTokens: 0, cacheCreationInputTokens: 0 };
 }
 
-function addTo(acc: Acc, sessionId: string, costMicro: number, usage: readonly ModelUsageDoc[]): void {
-  acc.micro += costMicro;
+function addCost(acc: Acc, cost: bigint, estimated: boolean): void {
+  acc.units += cost;
+  if (estimated) acc.estimatedUnits += cost;
+}
+
+function addTo(acc: Acc, sessionId: string, cost: bigint, estimated: boolean, usage: readonly ModelUsageDoc[]): void {
+  addCost(acc, cost, estimated);
   acc.runs += 1;
   if (acc.lastSession !== sessionId) {
     acc.sessions += 1;
@@ -133,7 +150,8 @@ function addTo(acc: Acc, sessionId: string, costMicro: number, usage: readonly M
 function toRow(a: Acc): CostRow {
   return {
     key: a.key,
-    costUsd: fromMicro(a.micro),
+    costUsd: unitsToUsd(a.units),
+    estimatedUsd: unitsToUsd(a.estimatedUnits),
     runs: a.runs,
     sessions: a.sessions,
     inputTokens: a.inputTokens,

@@ -2,6 +2,7 @@
 import { type ObjectId } from 'mongodb';
 import { type ModelUsage } from '../model/run.js';
 import { type Origin, type RunLedgerEntry, type SessionMetadata, type SessionStatus } from '../model/session.js';
+import { unitsToUsd, usdUnits } from '../model/formats.js';
 
 export const COLLECTIONS = {
   sessions: 'sessions',
@@ -16,6 +17,7 @@ export const COLLECTIONS = {
   deletionLog: 'deletion_log',
   tombstones: 'tombstones',
   retention: 'retention_state',
+  leases: 'session_leases',
 } as const;
 
 /** Session metadata as stored: the id is `_id`. */
@@ -149,16 +151,9 @@ export function runStatusToSession(status: RunLedgerEntry['status']): SessionSta
   return status === 'failed' ? 'failed' : 'completed';
 }
 
-const MICRO = 1_000_000;
-
-/** Sums are kept in integer micro-dollars so that adding many runs does not drift. */
-export function micro(usd: number): number {
-  return Math.round(usd * MICRO);
-}
-
-export function fromMicro(value: number): number {
-  return value / MICRO;
-}
+/** Sums are kept in exact integer units (see `usdUnits`): adding many runs neither drifts nor rounds a run. */
+export const units = (usd: number | undefined): bigint => usdUnits(usd ?? 0);
+export { unitsToUsd };
 
 /** A stored line, parsed; null for one that is not JSON (lines are validated on the way in: a foreign document). */
 export function parseJson(raw: string): unknown {

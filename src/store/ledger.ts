@@ -6,7 +6,7 @@ import { type Filter, type UpdateFilter } from 'mongodb';
 import { invalidInput } from '../model/failures.js';
 import { upsertOne, upsertReturning, type StoreContext } from './context.js';
 import { assistantText, summaryOf } from '../model/messages.js';
-import { fromMicro, insertDefaults, micro, parseJson, runStatusToSession, toEntry, toRunDoc, type RunDoc, type SessionDoc } from './documents.js';
+import { insertDefaults, parseJson, units, unitsToUsd, runStatusToSession, toEntry, toRunDoc, type RunDoc, type SessionDoc } from './documents.js';
 import { guard, mapError } from './errors.js';
 import { advanceScope } from './scope-pointers.js';
 import { type Origin, type RunLedgerEntry, type RunQuery } from '../model/session.js';
@@ -83,7 +83,7 @@ export async function recompute(c: StoreContext, sessionId: string, created: Run
 }
 
 async function derivedFields(c: StoreContext, sessionId: string): Promise<Record<string, unknown>> {
-  let totalMicro = 0;
+  let total = 0n;
   let runCount = 0;
   let latest: Pick<RunDoc, 'cumulativeCostUsd' | 'status'> | null = null;
   let models: string[] = [];
@@ -91,7 +91,7 @@ async function derivedFields(c: StoreContext, sessionId: string): Promise<Record
     .find({ sessionId }, { projection: { costUsd: 1, cumulativeCostUsd: 1, status: 1, model: 1, usageByModel: 1, startedAt: 1 } })
     .sort({ startedAt: 1, _id: 1 });
   for await (const r of cursor) {
-    totalMicro += micro(r.costUsd ?? 0);
+    total += units(r.costUsd);
     runCount += 1;
     latest = r;
     // Latest model last: a model used again moves to the end.
@@ -104,7 +104,7 @@ async function derivedFields(c: StoreContext, sessionId: string): Promise<Record
     firstAssistantText(c, sessionId),
   ]);
   const set: Record<string, unknown> = {
-    totalCostUsd: fromMicro(totalMicro),
+    totalCostUsd: unitsToUsd(total),
     runCount,
     messageCount,
     turnCount,

@@ -25,6 +25,7 @@ import * as conversations from './conversations.js';
 import { createContext, type StoreContext } from './context.js';
 import * as costs from './cost-report.js';
 import { ensureIndexes } from './indexes.js';
+import * as lease from './lease.js';
 import * as ledger from './ledger.js';
 import * as lineage from './lineage.js';
 import * as messages from './messages.js';
@@ -36,6 +37,8 @@ import { advanceScopeOf } from './scope-pointers.js';
 import * as search from './search.js';
 import * as sessions from './sessions.js';
 import * as transcripts from './transcripts.js';
+import { verifyCollections, verifySessions } from './verify.js';
+import { COLLECTIONS } from './documents.js';
 import {
   type CleanupOptions,
   type CleanupResult,
@@ -54,6 +57,11 @@ import {
   type SessionMetadata,
   type SessionUpsert,
   type StoredMessage,
+  type AcquireLeaseInput,
+  type LeaseAttempt,
+  type LeaseState,
+  type SessionLease,
+  type VerifyReport,
 } from '../model/session.js';
 import { type SessionStore } from './types.js';
 import * as v from '../model/validation/index.js';
@@ -214,6 +222,55 @@ class MongoStore implements MongoSessionStore {
   }
   listConversations(limit?: number): Promise<ConversationRecord[]> {
     return conversations.listConversations(this.c, limit);
+  }
+
+  // One run per session at a time
+  private get leases() {
+    return this.c.db.collection<lease.LeaseDoc>(COLLECTIONS.leases);
+  }
+  async tryAcquireLease(input: AcquireLeaseInput, expired?: (current: LeaseState) => boolean): Promise<LeaseAttempt> {
+    const sid = v.sessionId(input.sessionId);
+    const holder = v.runId(input.holder);
+    const ttlMs = v.count(input.ttlMs, 'ttlMs', 7 * 86_400_000);
+    return guard(() => lease.tryAcquireLease(this.leases, { sessionId: sid, holder, stepKey: input.stepKey, ttlMs }, this.c.clock(), expired));
+  }
+  renewLease(held: SessionLease, ttlMs: number): Promise<boolean> {
+    return guard(() => lease.renewLease(this.leases, held, ttlMs, this.c.clock()));
+  }
+  holdsLease(held: SessionLease): Promise<boolean> {
+    return guard(() => lease.holdsLease(this.leases, held));
+  }
+  releaseLease(held: SessionLease): Promise<void> {
+    return guard(() => lease.releaseLease(this.leases, held));
+  }
+  async liveLease(sessionId: string): Promise<LeaseState | null> {
+    const sid = v.sessionId(sessionId);
+    return guard(async () => {
+      const d = await lease.currentLease(this.leases, sid);
+      return lease.isLive(d, this.c.clock()) ? lease.toState(d) : null;
+    });
+  }
+
+  // Consistency
+  verify(options: { repair?: boolean } = {}): Promise<VerifyReport> {
+    return guard(() =>
+      verifySessions(
+        verifyCollections(this.c.db, COLLECTIONS),
+        {
+          now: () => this.c.clock(),
+          discardRunMessages: (sid, rid) => this.discardRunMessages(sid, rid),
+          recompute: (sid) => ledger.recompute(this.c, sid, null),
+          settleRun: async (sid, rid) => {
+            const run = await this.getRun(rid);
+            if (!run || run.status !== 'running') return;
+            await this.discardRunMessages(sid, rid);
+            // Its spend is unknown here: recorded as an estimate of what the entry held.
+            await this.recordRun({ ...run, status: 'failed', failureType: 'Crashed', estimated: true, finishedAt: this.c.clock() });
+          },
+        },
+        options,
+      ),
+    );
   }
 
   // Finding and deleting

@@ -20,6 +20,11 @@ import {
   type SessionMetadata,
   type SessionUpsert,
   type StoredMessage,
+  type AcquireLeaseInput,
+  type LeaseAttempt,
+  type LeaseState,
+  type SessionLease,
+  type VerifyReport,
 } from '../model/session.js';
 import { type DeletionRecord, type RestoreResult, type Tombstone } from '../model/retention.js';
 
@@ -28,6 +33,20 @@ export interface SessionStore {
   /** Check that the server answers (one round trip; it creates nothing). */
   ping(): Promise<void>;
   close(): Promise<void>;
+
+  // One run per session at a time.
+  /**
+   * One try at a session's lease: taken when free, released, held by an earlier attempt of the same
+   * step, or when `expired(current)` says so (default: past `expiresAt`).
+   */
+  tryAcquireLease(input: AcquireLeaseInput, expired?: (current: LeaseState) => boolean): Promise<LeaseAttempt>;
+  /** Extends a held lease; false when it was taken over or released. */
+  renewLease(lease: SessionLease, ttlMs: number): Promise<boolean>;
+  /** The fence: whether the lease is still the session's current one. */
+  holdsLease(lease: SessionLease): Promise<boolean>;
+  releaseLease(lease: SessionLease): Promise<void>;
+  /** The session's lease while a run holds it (not released, not expired), else null. */
+  liveLease(sessionId: string): Promise<LeaseState | null>;
 
   // Writes used by activities; each is idempotent.
   /** Create or update a session's metadata; tags are added, never removed. */
@@ -85,4 +104,11 @@ export interface SessionStore {
   getTombstone(sessionId: string): Promise<Tombstone | null>;
   /** Bring an archived session back whole: metadata, messages, ledger entries and transcript. */
   restoreSession(archiveRef: string): Promise<RestoreResult>;
+
+  /**
+   * Checks the store's invariants over every session not in flight (no run left `running`, no
+   * message of a failed run, message counts and totals equal to messages and ledger); with
+   * `repair`, settles what a crash left behind.
+   */
+  verify(options?: { repair?: boolean }): Promise<VerifyReport>;
 }

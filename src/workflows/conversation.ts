@@ -16,7 +16,7 @@ import {
   conversationStoreActivities,
   stepActivities,
 } from './definitions.js';
-import { roundUsd } from '../model/formats.js';
+import { addUsd } from '../model/formats.js';
 import { type ConversationCarry, type ConversationInput, type ConversationReply, type ConversationState } from '../model/workflow.js';
 
 /**
@@ -67,7 +67,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
         });
         state.sessionId = result.sessionId;
         state.turns = turn;
-        state.totalCostUsd = roundUsd(state.totalCostUsd + result.totalCostUsd);
+        state.totalCostUsd = addUsd(state.totalCostUsd, result.totalCostUsd);
         return {
           sessionId: result.sessionId,
           turn,

@@ -13,6 +13,7 @@ import {
 import type { SearchAttributeType } from '@temporalio/common';
 import type { SearchAttributeKey } from '@temporalio/common/lib/search-attributes.js';
 import type { Activities } from '../activities/index.js';
+import { DEFAULT_HEARTBEAT_TIMEOUT_MS, DEFAULT_STEP_TIMEOUT_MS } from '../model/defaults.js';
 import { NON_RETRYABLE_TYPES } from '../model/failures.js';
 import {
   type ConversationReply,
@@ -40,8 +41,8 @@ export const COST_SEARCH_ATTRIBUTE = key('ClaudeCostUsd', 'DOUBLE');
 /** The step activity, tuned per workflow input. */
 export function stepActivities(tuning: StepActivityTuning = {}) {
   return proxyActivities<Pick<Activities, 'runStep'>>({
-    startToCloseTimeout: tuning.startToCloseTimeoutMs ?? 2 * 60 * 60 * 1000,
-    heartbeatTimeout: tuning.heartbeatTimeoutMs ?? 20_000,
+    startToCloseTimeout: tuning.startToCloseTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS,
+    heartbeatTimeout: tuning.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT_MS,
     // Wait for the activity to kill its process before the workflow moves on.
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry: {
@@ -53,6 +54,16 @@ export function stepActivities(tuning: StepActivityTuning = {}) {
     },
   });
 }
+
+/** A failed pipeline settles its step before it closes (`patched`: older histories replay without it). */
+export const SETTLE_STEP_PATCH = 'settle-step';
+
+/** Settles what a step that will not run again left behind (its attempts still `running`). */
+export const settleActivities = proxyActivities<Pick<Activities, 'settleStep'>>({
+  startToCloseTimeout: DEFAULT_STEP_TIMEOUT_MS,
+  heartbeatTimeout: '1 minute',
+  retry: { maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
+});
 
 /** Short store look-ups and the cleanup run. */
 export const storeActivities = proxyActivities<Pick<Activities, 'resolveContinueSession'>>({

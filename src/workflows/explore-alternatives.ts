@@ -1,6 +1,6 @@
 import { ApplicationFailure, isCancellation, uuid4, workflowInfo } from '@temporalio/workflow';
 import { stepActivities } from './definitions.js';
-import { roundUsd } from '../model/formats.js';
+import { addUsd } from '../model/formats.js';
 import { failureTypeOf, innermostMessage } from '../model/causes.js';
 import { type BranchResult, type ExploreInput, type ExploreResult } from '../model/workflow.js';
 
@@ -69,7 +69,7 @@ export async function exploreAlternatives(input: ExploreInput): Promise<ExploreR
   return {
     parentSessionId: input.sessionId,
     branches,
-    totalCostUsd: roundUsd(branches.reduce((sum, b) => sum + b.costUsd, 0)),
+    totalCostUsd: addUsd(...branches.map((b) => b.costUsd)),
   };
 }
 

@@ -1,6 +1,8 @@
 import {
   ApplicationFailure,
   continueAsNew,
+  CancellationScope,
+  patched,
   isCancellation,
   setHandler,
   upsertSearchAttributes,
@@ -11,11 +13,13 @@ import { type ClaudeOptions } from '../model/run.js';
 import {
   COST_SEARCH_ATTRIBUTE,
   progressQuery,
+  SETTLE_STEP_PATCH,
+  settleActivities,
   stepActivities,
   storeActivities,
   TAGS_SEARCH_ATTRIBUTE,
 } from './definitions.js';
-import { roundUsd } from '../model/formats.js';
+import { addUsd } from '../model/formats.js';
 import { createsSession, pipelineStepsIssue, startsFromSession, stepName } from '../model/step-modes.js';
 import { failureSessionIdOf, failureTypeOf } from '../model/causes.js';
 import { PIPELINE_STEPS_PER_RUN } from '../model/defaults.js';
@@ -73,7 +77,7 @@ export async function sessionPipeline(input: PipelineInput): Promise<PipelineRes
       });
     }
     const report = steps[index]!;
-    const remaining = input.budgetUsd === undefined ? undefined : roundUsd(input.budgetUsd - progress.totalCostUsd);
+    const remaining = input.budgetUsd === undefined ? undefined : addUsd(input.budgetUsd, -progress.totalCostUsd);
     if (remaining !== undefined && remaining <= 0) {
       return finish(progress, 'stopped', `budget of $${input.budgetUsd} spent before step ${report.name}`);
     }
@@ -103,6 +107,7 @@ export async function sessionPipeline(input: PipelineInput): Promise<PipelineRes
         description: input.description,
         scope: input.scope,
         origin: { pipeline: name, workflowId: info.workflowId, step: report.name },
+        ...(input.failFast ? { failFast: true } : {}),
       });
       Object.assign(report, {
         state: 'done',
@@ -114,7 +119,7 @@ export async function sessionPipeline(input: PipelineInput): Promise<PipelineRes
         messageCount: result.messageCount,
         summary: result.summary,
       } satisfies Partial<StepReport>);
-      progress.totalCostUsd = roundUsd(progress.totalCostUsd + result.totalCostUsd);
+      progress.totalCostUsd = addUsd(progress.totalCostUsd, result.totalCostUsd);
       progress.stepsDone += 1;
       if (searchable) upsertSearchAttributes([{ key: COST_SEARCH_ATTRIBUTE, value: progress.totalCostUsd }]);
 
@@ -133,6 +138,11 @@ export async function sessionPipeline(input: PipelineInput): Promise<PipelineRes
       report.failureType = failureTypeOf(err);
       // The session the failed step ran in, when it was written (a step refused up front writes none).
       report.sessionId = failureSessionIdOf(err);
+      // No attempt follows: settle what the step's attempts left behind before the workflow closes
+      // (`patched`: histories recorded before this replay without it).
+      if (patched(SETTLE_STEP_PATCH)) {
+        await CancellationScope.nonCancellable(() => settleActivities.settleStep({ stepKey: `${info.workflowId}/${index}` }));
+      }
       finish(progress, 'failed', `step ${report.name} failed: ${report.failureType ?? 'unknown failure'}`);
       throw ApplicationFailure.create({
         type: report.failureType ?? 'Crashed',

@@ -41,6 +41,7 @@ afterAll(async () => {
 const row = (key: string, costUsd: number, runs: number, sessions: number, tokens: [number, number, number, number] = [0, 0, 0, 0]): CostRow => ({
   key,
   costUsd,
+  estimatedUsd: 0,
   runs,
   sessions,
   inputTokens: tokens[0],

@@ -16,7 +16,7 @@ import { followOptions } from '../follow.js';
 import { elapsed, usd } from '../format.js';
 import { type Io, printJson } from '../output.js';
 import { printExplore, printOutcome } from '../outcome.js';
-import { type FollowOptions, statusLine, watchPipeline, workflowLine } from '../progress.js';
+import { checkStoreReachable, type FollowOptions, startPipelineOnce, statusLine, watchPipeline, workflowLine } from '../progress.js';
 import { description as validDescription } from '../../model/validation/fields.js';
 import { idText, integerText, modelName, promptText } from '../../model/validation/user-input.js';
 import { asFlag } from '../exit-codes.js';
@@ -38,6 +38,7 @@ export interface StepFlags {
   scope?: string;
   workflowId?: string;
   cancelOnInterrupt?: boolean;
+  failFast?: boolean;
 }
 
 function addStepFlags(cmd: Command): Command {
@@ -50,7 +51,8 @@ function addStepFlags(cmd: Command): Command {
     .option('--append-system-prompt <text>', 'text appended to the system prompt')
     .option('--budget-usd <usd>', 'stop the run once it has spent this much (maxBudgetUsd)')
     .option('--tag <tag>', 'tag the session (repeatable)', collect)
-    .option('--description <text>', 'session description');
+    .option('--description <text>', 'session description')
+    .option('--fail-fast', 'if another run is using the session, fail with SessionBusy instead of waiting for it');
   return addCwdFlag(cmd, 'working directory of the run and scope of continue (default: the worker\'s)')
     .option('--workflow-id <id>', 'workflow id (default <mode>-<uuid>)')
     .option('--cancel-on-interrupt', 'Ctrl-C cancels the run and waits for it to stop (default: the first Ctrl-C detaches)');
@@ -144,14 +146,16 @@ async function stepCommand(c: Context, mode: ClaudeMode, arg: string | undefined
   const prompt = await promptOf(arg, flags.promptFile);
   if (prompt === undefined && (mode === 'query' || mode === 'fork')) throw usageError('prompt', 'is required: give it as an argument, - to read stdin, or --prompt-file <path>');
   const input = await oneStepPipeline(mode, prompt, sessionId, flags);
+  if (flags.failFast) input.failFast = true;
   const client = await c.temporal();
+  await checkStoreReachable(c);
   return await runStep(client, c.io, input, await followOptions(c, flags), flags.workflowId);
 }
 
 /** Run one step and print it; returns the exit code. */
 async function runStep(client: ClaudeTemporalClient, io: Io, input: PipelineInput, follow: FollowOptions, workflowId?: string): Promise<number> {
   const mode = input.steps[0]!.mode;
-  const run = await client.startPipeline(input, { workflowId: workflowId ?? `${mode}-${randomUUID()}` });
+  const run = await startPipelineOnce(client, io, input, workflowId, `${mode}-${randomUUID()}`);
   return printOutcome(io, await watchPipeline(run, io, follow), mode);
 }
 

@@ -9,7 +9,7 @@ import { type Action } from '../context.js';
 import { CliError, EXIT, usageError } from '../exit-codes.js';
 import { followOptions } from '../follow.js';
 import { printOutcome } from '../outcome.js';
-import { watchPipeline } from '../progress.js';
+import { checkStoreReachable, startPipelineOnce, watchPipeline } from '../progress.js';
 import { readBounded } from '../read-input.js';
 
 export const registerRunCommand = (program: Command, action: Action): void => {
@@ -24,7 +24,8 @@ export const registerRunCommand = (program: Command, action: Action): void => {
         if (flags.workflowId !== undefined) idText(flags.workflowId, '--workflow-id');
         const input = await readPipelineFile(file);
         const client = await c.temporal();
-        const run = await client.startPipeline(input, { workflowId: flags.workflowId ?? `pipeline-${randomUUID()}` });
+        await checkStoreReachable(c);
+        const run = await startPipelineOnce(client, c.io, input, flags.workflowId, `pipeline-${randomUUID()}`);
         return printOutcome(c.io, await watchPipeline(run, c.io, await followOptions(c, flags)), undefined, input);
       }),
     );

@@ -83,7 +83,34 @@ export const registerSessionsCommands = (program: Command, action: Action): void
     .description("print a session: the CLI's transcript JSONL (what `claude --resume` reads) or Markdown")
     .addOption(new Option('--format <format>', 'jsonl or md').default('jsonl'))
     .action(action(sessionsExport));
+  sessions
+    .command('verify')
+    .description('check the store: no run left running, no message of a failed run, counts and totals equal to messages and ledger')
+    .option('--repair', 'settle what a crash left behind (runs left running, their messages), then recompute the sessions found wrong')
+    .action(action(sessionsVerify));
 };
+
+/** Exit 0 when the store is consistent (or was repaired), 1 when problems remain. */
+async function sessionsVerify(ctx: Context, flags: { repair?: boolean }): Promise<number> {
+  const store = await ctx.store();
+  const report = await store.verify({ repair: flags.repair === true });
+  const remaining = flags.repair ? 0 : report.problems.length;
+  if (ctx.io.json) {
+    printJson(ctx.io, report);
+    return remaining === 0 ? EXIT.ok : EXIT.other;
+  }
+  const p = palette(colorEnabled(ctx.io.stdout, ctx.io.env));
+  for (const problem of report.problems) ctx.io.stdout.write(`${p.yellow('!')} ${problem.sessionId}  ${problem.message}\n`);
+  const inFlight = report.sessionsInFlight > 0 ? `, ${report.sessionsInFlight} in flight not checked` : '';
+  const summary =
+    report.problems.length === 0
+      ? `${p.green('✓')} ${report.sessionsChecked} sessions consistent${inFlight}`
+      : flags.repair
+        ? `${p.green('✓')} repaired ${report.repaired} problems in ${report.sessionsChecked} sessions${inFlight}`
+        : `${report.problems.length} problems in ${report.sessionsChecked} sessions${inFlight}; run with --repair to settle them`;
+  ctx.io.stdout.write(summary + '\n');
+  return remaining === 0 ? EXIT.ok : EXIT.other;
+}
 
 const sessionColumns = [
   { header: 'SESSION', value: (s: SessionMetadata) => s.sessionId },

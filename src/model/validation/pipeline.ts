@@ -51,6 +51,7 @@ export const pipelineInputSchema = z.strictObject({
       continueAsNewAfterSteps: z.number().int().positive().max(PIPELINE_STEPS_PER_RUN).optional().describe(`Start a fresh history after this many steps; default ${PIPELINE_STEPS_PER_RUN}`),
     })
     .optional(),
+  failFast: z.boolean().optional().describe('When a session is busy with another run, fail with SessionBusy instead of waiting'),
 });
 
 /** `steps.1.options.maxTurns` → `steps[1].options.maxTurns`. */

@@ -194,6 +194,7 @@ export function validateRunEntry(value: unknown): RunLedgerEntry {
     workflowId: o.workflowId === null ? null : name(o.workflowId, f('workflowId')),
     ...(o.summary !== undefined ? { summary: description(o.summary, f('summary')) } : {}),
     ...(o.resultText !== undefined ? { resultText: description(o.resultText, f('resultText')) } : {}),
+    ...(o.estimated === true ? { estimated: true } : {}),
   };
 }
 
