@@ -6,19 +6,20 @@
  * Run: npm run bench:recovery   (needs `bash scripts/setup.sh` first)
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createClient } from '../src/client/index.js';
 import { PROJECT_ROOT } from '../src/paths.js';
 import { startStack } from '../src/stack/stack.js';
 import { createMongoStore } from '../src/store/mongo-store.js';
 import { startStub } from '../src/stub/server.js';
-import { createClaudeTemporalWorker } from '../src/worker/worker.js';
+import { createClaudeTemporalWorker, WORKFLOWS_PATH } from '../src/worker/worker.js';
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 const stack = await startStack({ stub: false });
@@ -66,18 +67,9 @@ await new Promise<void>((resolve, reject) => {
 
 const temporal = new Client({ connection: await Connection.connect({ address: stack.temporalAddress }) });
 const client = await createClient({ client: temporal, taskQueue });
-// Default tuning: the heartbeat timeout decides how soon the step is retried elsewhere.
-const run = await client.startPipeline({ name: 'recovery', steps: [{ mode: 'query', prompt: '[[slow 100x30]] a step that loses its worker' }] });
-for (;;) {
-  if ((await claudePids(configA)).length > 0 && (await store.runsOfStep(`${run.workflowId}/0`)).length > 0) break;
-  await new Promise((r) => setTimeout(r, 100));
-}
-await new Promise((r) => setTimeout(r, 1_000));
-const orphans = await claudePids(configA);
-const killedAt = Date.now();
-a.kill('SIGKILL');
-
-// Worker B: another config dir, in this process.
+// Worker B starts from a prebuilt bundle, so it is up in a moment once A has the step.
+const workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('ERROR') });
+// Worker B: another config dir, in this process, created now, polling only once A is dead (a standby worker).
 const nativeConnection = await NativeConnection.connect({ address: stack.temporalAddress });
 const b = await createClaudeTemporalWorker(
   {
@@ -94,8 +86,21 @@ const b = await createClaudeTemporalWorker(
     shutdownGraceMs: 1_000,
     claudeEnv,
   },
-  { store, connection: nativeConnection },
+  { store, connection: nativeConnection, workflowBundle },
 );
+// Default tuning: the heartbeat timeout decides how soon the step is retried elsewhere.
+const run = await client.startPipeline({ name: 'recovery', steps: [{ mode: 'query', prompt: '[[slow 100x30]] a step that loses its worker' }] });
+for (;;) {
+  // A has the step and its claude is starting: it is killed in the middle of the reply below.
+  const live = await run.liveProgress().catch(() => null);
+  if ((await claudePids(configA)).length > 0 && live?.running) break;
+  await new Promise((r) => setTimeout(r, 100));
+}
+
+await new Promise((r) => setTimeout(r, 2_500));
+const orphans = await claudePids(configA);
+const killedAt = Date.now();
+a.kill('SIGKILL');
 const running = b.run();
 let orphanGoneMs: number | null = null;
 const watch = setInterval(() => {
@@ -109,10 +114,11 @@ console.log(`recovery: SIGKILL of the worker to the step's completion on another
 console.log(`orphans: the killed worker's claude processes (${orphans.length}) were gone ${orphanGoneMs === null ? 'never' : `after ${orphanGoneMs} ms`}`);
 console.log(`ledger: ${attempts.map((r) => `attempt ${r.attempt} ${r.status}${r.estimated ? ` (estimated $${r.costUsd})` : ` $${r.costUsd}`}`).join(', ')}`);
 
+/** Running (a zombie waiting to be reaped is dead). */
 function isAlive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
   }
