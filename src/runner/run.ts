@@ -4,7 +4,6 @@
  * callback), read stdout through the NDJSON parser into awaited callbacks, wait for the exit, and
  * judge the outcome.
  */
-import { stat } from 'node:fs/promises';
 import { type Duplex } from 'node:stream';
 import { execa, type ResultPromise } from 'execa';
 import { ClaudeTemporalError, invalidInput } from '../model/failures.js';
