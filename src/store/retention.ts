@@ -6,7 +6,7 @@
  *
  * Deleting one session, in this order, so a run going on in it loses nothing
  * and an interrupted cleanup leaves nothing behind:
- * 1. skip it if a run of it is `running`; note its ledger's run ids;
+ * 1. skip it if a run of it is `running` or holds its lease; note its ledger's run ids;
  * 2. archive it (when asked) and measure it;
  * 3. write its tombstone, marked pending, with those run ids;
  * 4. delete its document only if `updatedAt` is still what was selected (a run that
@@ -121,6 +121,8 @@ export class Retention {
       if (batch.length === 0) break;
       last = batch[batch.length - 1] ?? null;
       const busy = new Set((await this.runs.distinct('sessionId', { sessionId: { $in: batch.map((s) => s._id) }, status: 'running' })) as string[]);
+      // A run holds the session's lease from before it reads the transcript until after its last write.
+      for (const s of batch) if (!busy.has(s._id) && (await d.store.liveLease(s._id))) busy.add(s._id);
       skippedBusy += busy.size;
       const idle = batch.filter((s) => !busy.has(s._id));
       const ids: string[] = [];
