@@ -74,6 +74,32 @@ export async function acquireSession(store: SessionStore, o: HoldOptions): Promi
   }
 }
 
+/**
+ * Reads a session while no run holds it, without taking its lease: forks of one parent read it
+ * side by side instead of taking turns. The read counts only if the session was idle before and
+ * after it; a run holds the lease from before its first read until after its last write, so a
+ * read between two idle checks sees one moment of the session, never a run halfway through.
+ */
+export async function readWhileIdle<T>(
+  store: SessionStore,
+  o: Pick<HoldOptions, 'sessionId' | 'failFast' | 'signal' | 'onWait' | 'call'>,
+  read: () => Promise<T>,
+): Promise<T> {
+  let delay = WAIT_FIRST_MS;
+  for (;;) {
+    const before = await o.call(() => store.liveLease(o.sessionId));
+    if (!before) {
+      const value = await read();
+      if (!(await o.call(() => store.liveLease(o.sessionId)))) return value;
+    } else {
+      if (o.failFast) throw sessionBusy(o.sessionId, before.holder, true);
+      o.onWait(before.holder);
+    }
+    await sleep(delay, o.signal);
+    delay = Math.min(WAIT_MAX_MS, delay * 2);
+  }
+}
+
 /** A held lease: renewed on each heartbeat, checked before each write, released at the end. */
 export class HeldSession {
   private lost = false;

@@ -20,7 +20,7 @@ import { type ActivityLogger, type ClaudeRuntime } from './index.js';
 import { finishedEntry, ledgerBase, resultFromLedger } from './ledger-entries.js';
 import { lostEntry, recordFailure, settleLostAttempts, type FencedWrite } from './lost-attempts.js';
 import { newProgress, noteLine, spendFields } from './progress.js';
-import { acquireSession, DEFAULT_LEASE_TTL_MS, HeldSession, sessionBusy } from './session-lease.js';
+import { acquireSession, DEFAULT_LEASE_TTL_MS, HeldSession, readWhileIdle, sessionBusy } from './session-lease.js';
 import { countLine, emptySpend } from './spend.js';
 import { storeCaller } from './store-retry.js';
 import { readTranscript, removeTranscript, restoreTranscript } from './transcripts.js';
@@ -48,6 +48,8 @@ interface Attempt {
   call: StoreCall;
   /** Takes a session's lease for this attempt, waiting while another run holds it. */
   hold: (sessionId: string) => Promise<SessionLease>;
+  /** Reads another session while no run holds it (a fork's parent). */
+  readIdle: <T>(sessionId: string, read: () => Promise<T>) => Promise<T>;
 }
 
 /** Store calls stop retrying this long before the attempt's own deadline, to record how it ended. */
@@ -121,49 +123,45 @@ export function createStepActivities(deps: StepDeps) {
         ctx.heartbeat(progress);
       },
     });
+    const waiting = {
+      failFast: input.failFast === true,
+      signal: ctx.cancellationSignal,
+      call,
+      onWait: (holder: string) => {
+        progress.waitingFor = holder;
+        ctx.heartbeat(progress);
+      },
+    };
     const hold = (sid: string) =>
-      acquireSession(store, {
-        sessionId: sid,
-        holder: runId,
-        stepKey: input.stepKey,
-        ttlMs: ctx.info.heartbeatTimeoutMs || DEFAULT_LEASE_TTL_MS,
-        failFast: input.failFast === true,
-        signal: ctx.cancellationSignal,
-        call,
-        onWait: (holder) => {
-          progress.waitingFor = holder;
-          ctx.heartbeat(progress);
-        },
-      });
-    return { input, attempt, runId, sessionId, cwd, request, progress, call, hold };
+      acquireSession(store, { ...waiting, sessionId: sid, holder: runId, stepKey: input.stepKey, ttlMs: ctx.info.heartbeatTimeoutMs || DEFAULT_LEASE_TTL_MS });
+    const readIdle = <T>(sid: string, read: () => Promise<T>) => readWhileIdle(store, { ...waiting, sessionId: sid }, read);
+    return { input, attempt, runId, sessionId, cwd, request, progress, call, hold, readIdle };
   }
 
   /**
    * Puts the conversation this step starts from on this machine: the stored transcript of its
-   * source session. A fork reads its parent under the parent's lease, so the transcript and the
-   * message count it records are of one moment, never of a run halfway through.
+   * source session. A fork reads its parent while no run holds it (forks of one parent read side
+   * by side), so the transcript and the message count it records are of one moment, never of a
+   * run halfway through.
    */
-  async function prepareConversation({ input, cwd, sessionId, call, hold }: Attempt) {
+  async function prepareConversation({ input, cwd, sessionId, call, readIdle }: Attempt) {
     if (input.mode === 'query') {
       // A new session id must be free: drop what a failed attempt with the same id left.
       await removeTranscript(claude.configDir, cwd, sessionId);
       return null;
     }
     const sourceId = input.sessionId!;
-    const parentLease = input.mode === 'fork' ? await hold(sourceId) : null;
-    try {
-      const transcript = await call(() => store.loadTranscript(sourceId));
-      if (transcript) await restoreTranscript(claude.configDir, cwd, sourceId, transcript);
-      else if (!(await readTranscript(claude.configDir, cwd, sourceId))) {
-        // Known neither to the store nor to this machine's CLI: fail before anything is written.
-        throw nonRetryable('SessionNotFound', `Session not found: ${sourceId}`);
-      }
-      if (input.mode === 'resume') return null;
-      await removeTranscript(claude.configDir, cwd, sessionId);
-      return await call(() => store.getSession(sourceId));
-    } finally {
-      if (parentLease) await store.releaseLease(parentLease).catch(() => undefined);
+    const snapshot = () =>
+      Promise.all([call(() => store.loadTranscript(sourceId)), input.mode === 'fork' ? call(() => store.getSession(sourceId)) : null]);
+    const [transcript, parent] = input.mode === 'fork' ? await readIdle(sourceId, snapshot) : await snapshot();
+    if (transcript) await restoreTranscript(claude.configDir, cwd, sourceId, transcript);
+    else if (!(await readTranscript(claude.configDir, cwd, sourceId))) {
+      // Known neither to the store nor to this machine's CLI: fail before anything is written.
+      throw nonRetryable('SessionNotFound', `Session not found: ${sourceId}`);
     }
+    if (input.mode === 'resume') return null;
+    await removeTranscript(claude.configDir, cwd, sessionId);
+    return parent;
   }
 
   async function openSession({ input, cwd, sessionId }: Attempt, parent: { tags: string[]; messageCount: number } | null, write: FencedWrite): Promise<void> {
