@@ -15,25 +15,12 @@ import { chromium } from 'playwright-core';
 import { buildConversation } from '../src/console/conversation.js';
 import { startConsole } from '../src/console/server.js';
 import { sessionPage } from '../src/console/views/session.js';
-import { startMongo } from '../src/stack/stack.js';
+import { startPrivateMongo } from './private-mongo.js';
 import { createMongoStore } from '../src/store/mongo-store.js';
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 2000);
 const ROUNDS = 7;
 const CHROMIUM = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p): p is string => Boolean(p) && existsSync(p!));
-
-async function startServer(): Promise<{ uri: string; stop: () => Promise<void> }> {
-  if (process.env.MONGODB_URI) return { uri: process.env.MONGODB_URI, stop: async () => {} };
-  const dir = mkdtempSync(join(tmpdir(), 'bench-console-'));
-  const { uri, service } = await startMongo({ dataDir: dir });
-  return {
-    uri,
-    stop: async () => {
-      await service.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
 
 /** Four messages per turn: a prompt, a reply with a tool call, its result, a markdown answer. */
 function conversation(count: number): unknown[] {
@@ -75,7 +62,7 @@ const ms = (n: number) => `${n.toFixed(0)} ms`;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function main(): Promise<void> {
-  const server = await startServer();
+  const server = await startPrivateMongo('console');
   const dbName = `bench_console_${Date.now()}`;
   const store = createMongoStore({ uri: server.uri, dbName });
   const sessionId = randomUUID();

@@ -14,13 +14,10 @@
  * - BENCH_ITERATIONS: timed runs of each listing/search query; default 5.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { MongoClient } from 'mongodb';
 import { createMongoStore, type MongoSessionStore } from '../src/store/mongo-store.js';
-import { startMongo } from '../src/stack/stack.js';
+import { startPrivateMongo } from './private-mongo.js';
 import { SESSION_STATUSES, type SearchQuery, type SessionMetadata } from '../src/model/session.js';
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 5000);
@@ -31,19 +28,6 @@ const SCAN_MAX = Number(process.env.BENCH_SCAN_MAX ?? 10_000);
 const SEARCH_AT = Number(process.env.BENCH_SEARCH_AT ?? 10_000);
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 5);
 const SCOPES = 50;
-
-async function startServer(): Promise<{ uri: string; stop: () => Promise<void> }> {
-  if (process.env.MONGODB_URI) return { uri: process.env.MONGODB_URI, stop: async () => {} };
-  const dir = mkdtempSync(join(tmpdir(), 'bench-store-'));
-  const { uri, service } = await startMongo({ dataDir: dir });
-  return {
-    uri,
-    stop: async () => {
-      await service.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
 
 function line(sessionId: string, i: number): string {
   const text = `Reply ${i}: ${'lorem ipsum dolor sit amet '.repeat(30)}`;
@@ -199,7 +183,7 @@ async function benchCleanup(uri: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const server = await startServer();
+  const server = await startPrivateMongo('store');
   console.log(`store bench on ${process.env.MONGODB_URI ? 'MONGODB_URI' : 'FerretDB v1 (SQLite) in a temp dir'}, node ${process.version}`);
   try {
     await benchAppends(server.uri);

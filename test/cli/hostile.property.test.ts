@@ -9,27 +9,20 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import fc from 'fast-check';
-import { Client, Connection } from '@temporalio/client';
-import { MongoClient } from 'mongodb';
-import { afterAll, beforeAll, expect, inject, test } from 'vitest';
+import { afterAll, beforeAll, expect, test } from 'vitest';
 import { basePipeline, hostile, spoiledPipelineField } from '../helpers/hostile.js';
-import { worldCounts } from '../helpers/nothing-changed.js';
+import { openWorld, type World } from '../helpers/nothing-changed.js';
 import { cli, cliFixture } from './helpers.js';
 
 let fx: Awaited<ReturnType<typeof cliFixture>>;
-let mongo: MongoClient;
-let connection: Connection;
-let temporal: Client;
+let world: World;
 const taskQueue = `cli-hostile-${randomUUID()}`;
 beforeAll(async () => {
   fx = await cliFixture();
-  mongo = await MongoClient.connect(inject('mongoUri'));
-  connection = await Connection.connect({ address: inject('temporalAddress') });
-  temporal = new Client({ connection });
+  world = await openWorld();
 });
 afterAll(async () => {
-  await mongo?.close();
-  await connection?.close();
+  await world?.close();
   await fx?.close();
 });
 
@@ -85,7 +78,7 @@ async function inBatches<T>(items: T[], n: number, run: (item: T) => Promise<voi
 }
 
 test('every flag and argument of every command refuses hostile values: exit 2, the flag named, nothing changed', async () => {
-  const before = await worldCounts(mongo, fx.dbName, temporal, taskQueue);
+  const before = await world.counts(fx.dbName, taskQueue);
   // Two values per flag, drawn by fast-check (the seed is printed on failure by the message below).
   const seed = Date.now() % 1_000_000;
   const runs = cases.flatMap((c, i) => fc.sample(c.values, { numRuns: 2, seed: seed + i }).map((v) => ({ ...c, value: v })));
@@ -97,11 +90,11 @@ test('every flag and argument of every command refuses hostile values: exit 2, t
     const escaped = c.field.replace(/[[\]]/g, '\\$&');
     expect(r.stderr, what).toMatch(new RegExp(`^error: (Invalid ${escaped}(\\[\\d+\\])?: |option '${escaped} <[a-z-]+>' argument missing|.*'${escaped}')`, 'm'));
   });
-  expect(await worldCounts(mongo, fx.dbName, temporal, taskQueue)).toEqual(before);
+  expect(await world.counts(fx.dbName, taskQueue)).toEqual(before);
 });
 
 test('every field of a pipeline file refuses hostile values: exit 2 naming the step and field, nothing changed', async () => {
-  const before = await worldCounts(mongo, fx.dbName, temporal, taskQueue);
+  const before = await world.counts(fx.dbName, taskQueue);
   const dir = path.join(fx.home, 'hostile');
   await mkdir(dir, { recursive: true });
   const spoiled = fc.sample(spoiledPipelineField, { numRuns: 16, seed: Date.now() % 1_000_000 });
@@ -115,5 +108,5 @@ test('every field of a pipeline file refuses hostile values: exit 2 naming the s
     const escaped = s.field.replace(/[[\].]/g, '\\$&');
     expect(r.stderr, String(s)).toMatch(new RegExp(`^error: Invalid ${escaped}[\\[.:]`, 'm'));
   });
-  expect(await worldCounts(mongo, fx.dbName, temporal, taskQueue)).toEqual(before);
+  expect(await world.counts(fx.dbName, taskQueue)).toEqual(before);
 });

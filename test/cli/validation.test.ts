@@ -8,32 +8,25 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import http2 from 'node:http2';
 import { type AddressInfo } from 'node:net';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { MongoClient } from 'mongodb';
-import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { MAX_PIPELINE_STEPS, MAX_PROMPT_BYTES } from '../../src/model/defaults.js';
-import { worldCounts } from '../helpers/nothing-changed.js';
+import { openWorld, type World } from '../helpers/nothing-changed.js';
 import { cli, cliFixture, parseJson, startWorker } from './helpers.js';
 
 let fx: Awaited<ReturnType<typeof cliFixture>>;
-let mongo: MongoClient;
-let connection: Connection;
-let temporal: Client;
+let world: World;
 const taskQueue = `cli-validation-${randomUUID()}`;
 beforeAll(async () => {
   fx = await cliFixture();
-  mongo = await MongoClient.connect(inject('mongoUri'));
-  connection = await Connection.connect({ address: inject('temporalAddress') });
-  temporal = new Client({ connection });
+  world = await openWorld();
 });
 afterAll(async () => {
-  await mongo?.close();
-  await connection?.close();
+  await world?.close();
   await fx?.close();
 });
 
 const env = () => fx.env(taskQueue);
-const counts = () => worldCounts(mongo, fx.dbName, temporal, taskQueue);
+const counts = () => world.counts(fx.dbName, taskQueue);
 
 async function file(name: string, content: string | Buffer): Promise<string> {
   const dir = path.join(fx.home, 'inputs');
@@ -152,7 +145,7 @@ describe('flags', () => {
     const scheduleId = `cron-7-${randomUUID()}`;
     const r = await cli(['--json', 'cleanup', 'schedule', '--cron', '0 3 * * 7', '--schedule-id', scheduleId, '--dry-run'], env());
     expect(r.code, r.stderr).toBe(0);
-    await temporal.schedule.getHandle(scheduleId).delete();
+    await world.temporal.schedule.getHandle(scheduleId).delete();
   });
 });
 

@@ -7,17 +7,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
-import { Client, Connection } from '@temporalio/client';
-import { MongoClient } from 'mongodb';
-import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createClient, type ClaudeTemporalClient } from '../../src/client/index.js';
 import { createMongoStore, type MongoSessionStore } from '../../src/store/mongo-store.js';
 import { basePipeline, hostile, spoiledPipelineField } from '../helpers/hostile.js';
-import { worldCounts, type WorldCounts } from '../helpers/nothing-changed.js';
+import { openWorld, type World, type WorldCounts } from '../helpers/nothing-changed.js';
 
-let mongo: MongoClient;
-let connection: Connection;
-let temporal: Client;
+let world: World;
 let client: ClaudeTemporalClient;
 let store: MongoSessionStore;
 let before: WorldCounts;
@@ -25,23 +21,21 @@ const dbName = `hostile_${randomUUID().slice(0, 8)}`;
 const taskQueue = `hostile-${randomUUID()}`;
 
 beforeAll(async () => {
-  mongo = await MongoClient.connect(inject('mongoUri'));
-  connection = await Connection.connect({ address: inject('temporalAddress') });
-  temporal = new Client({ connection });
+  world = await openWorld();
+  const { mongo, temporal } = world;
   client = await createClient({ client: temporal, taskQueue });
   store = createMongoStore({ client: mongo, dbName });
   await store.ensureIndexes();
   // One real session, so searches and reports have something they must not change.
   await store.upsertSession({ sessionId: randomUUID(), tags: ['kept'], description: 'before' });
-  before = await worldCounts(mongo, dbName, temporal, taskQueue);
+  before = await world.counts(dbName, taskQueue);
 });
 
 afterAll(async () => {
   // Nothing any property tried was written: the same documents, no workflow on the queue.
-  if (before) expect(await worldCounts(mongo, dbName, temporal, taskQueue)).toEqual(before);
-  await mongo?.db(dbName).dropDatabase();
-  await mongo?.close();
-  await connection?.close();
+  if (before) expect(await world.counts(dbName, taskQueue)).toEqual(before);
+  await world?.mongo.db(dbName).dropDatabase();
+  await world?.close();
 });
 
 /** The `InvalidInput` a call rejects with: its field and message. */
@@ -132,7 +126,7 @@ describe('the cleanup Schedule', () => {
       { numRuns: 40 },
     );
     // No Schedule was created by any of them.
-    for await (const s of temporal.schedule.list()) expect(s.scheduleId).not.toMatch(/^hostile-/);
+    for await (const s of world.temporal.schedule.list()) expect(s.scheduleId).not.toMatch(/^hostile-/);
   });
 });
 

@@ -3,8 +3,9 @@
  * database (GridFS included) and the workflows of its task queue, taken before
  * and after a refused call.
  */
-import { type Client } from '@temporalio/client';
-import { type MongoClient } from 'mongodb';
+import { Client, Connection } from '@temporalio/client';
+import { MongoClient } from 'mongodb';
+import { inject } from 'vitest';
 
 export interface WorldCounts {
   collections: Record<string, number>;
@@ -18,4 +19,27 @@ export async function worldCounts(mongo: MongoClient, dbName: string, temporal: 
   let workflows = 0;
   for await (const _ of temporal.workflow.list({ query: `TaskQueue = '${taskQueue}'` })) workflows++;
   return { collections: Object.fromEntries(names.map((n, i) => [n, counts[i]!])), workflows };
+}
+
+/** Connections to the test stack's store and Temporal, for tests that count what a refused call left behind. */
+export interface World {
+  mongo: MongoClient;
+  temporal: Client;
+  counts(dbName: string, taskQueue: string): Promise<WorldCounts>;
+  close(): Promise<void>;
+}
+
+export async function openWorld(): Promise<World> {
+  const mongo = await MongoClient.connect(inject('mongoUri'));
+  const connection = await Connection.connect({ address: inject('temporalAddress') });
+  const temporal = new Client({ connection });
+  return {
+    mongo,
+    temporal,
+    counts: (dbName, taskQueue) => worldCounts(mongo, dbName, temporal, taskQueue),
+    close: async () => {
+      await mongo.close();
+      await connection.close();
+    },
+  };
 }
