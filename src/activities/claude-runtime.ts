@@ -15,6 +15,7 @@ export function createClaudeRuntime(config: RunnerConfig & { workDir: string }):
         ...config,
         configDir: hooks.configDir,
         signal: hooks.signal,
+        ...(hooks.promptAfter ? { promptAfter: hooks.promptAfter } : {}),
         onBatch: (batch) =>
           hooks.onBatch(
             batch.map((line) => ({

@@ -20,7 +20,7 @@ export interface StreamedMessage {
 export interface ClaudeRuntime {
   run(
     request: RunRequest,
-    hooks: { configDir: string; signal: AbortSignal; onBatch: (batch: StreamedMessage[]) => Promise<void> },
+    hooks: { configDir: string; signal: AbortSignal; onBatch: (batch: StreamedMessage[]) => Promise<void>; promptAfter?: Promise<unknown> },
   ): Promise<RunOutcome>;
   /** This worker's `CLAUDE_CONFIG_DIR`: transcripts are restored here before a resume or fork. */
   configDir: string;

@@ -49,6 +49,7 @@ export function finishedEntry(base: RunLedgerEntry, outcome: RunOutcome, progres
     numTurns: outcome.numTurns,
     // Stored lines only: partial-message events feed the estimate, not the conversation.
     messageCount: progress.messages,
+    assistantMessages: progress.assistantMessages ?? 0,
     exitCode: outcome.exitCode,
     finishedAt: new Date(),
     durationMs: outcome.durationMs,

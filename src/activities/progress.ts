@@ -9,6 +9,7 @@ export function newProgress(runId: string, sessionId: string): StepHeartbeat {
     runId,
     sessionId,
     messages: 0,
+    assistantMessages: 0,
     requests: 0,
     inputTokens: 0,
     outputTokens: 0,
@@ -38,7 +39,9 @@ export function spendFields(s: SpendSoFar): Partial<StepHeartbeat> {
 /** A stored line: counted, and the first assistant text kept as the step's summary. */
 export function noteLine(progress: StepHeartbeat, m: StreamedMessage): void {
   progress.messages += 1;
-  if (m.type !== 'assistant' || progress.summary !== null) return;
+  if (m.type !== 'assistant') return;
+  progress.assistantMessages = (progress.assistantMessages ?? 0) + 1;
+  if (progress.summary !== null) return;
   const text = assistantText(m.data);
   if (text) progress.summary = summaryOf(text);
 }

@@ -23,7 +23,8 @@ import { newProgress, noteLine, spendFields } from './progress.js';
 import { acquireSession, DEFAULT_LEASE_TTL_MS, HeldSession, readWhileIdle, sessionBusy } from './session-lease.js';
 import { countLine, emptySpend } from './spend.js';
 import { storeCaller } from './store-retry.js';
-import { readTranscript, removeTranscript, restoreTranscript } from './transcripts.js';
+import { transcriptDigestOf } from '../store/transcripts.js';
+import { localTranscript, readTranscript, removeTranscript, restoreTranscript } from './transcripts.js';
 
 interface StepDeps {
   store: SessionStore;
@@ -85,10 +86,11 @@ export function createStepActivities(deps: StepDeps) {
       ctx.heartbeat(step.progress);
       const settled = await settleLostAttempts(deps, earlier, ctx.info.heartbeatDetails as Partial<StepHeartbeat> | undefined, write);
       const parent = await prepareConversation(step);
-      await openSession(step, parent, write);
       const base = ledgerBase(input, step.runId, step.sessionId, step.attempt, new Date());
-      await write(() => store.recordRun(base));
-      const outcome = await runClaude(ctx, step, base, stop.signal, write);
+      // The CLI starts up while the session and its `running` entry are written; it gets its prompt,
+      // so it can spend, only once they are (a lost attempt is always found and settled).
+      const opened = openSession(step, parent, write).then(() => write(() => store.recordRun(base)));
+      const outcome = await runClaude(ctx, step, base, stop.signal, write, opened);
       const entry = await recordOutcome(step, base, outcome, write);
       return resultFromLedger(input.stepKey, entry, settled, false);
     } finally {
@@ -144,24 +146,35 @@ export function createStepActivities(deps: StepDeps) {
    * by side), so the transcript and the message count it records are of one moment, never of a
    * run halfway through.
    */
-  async function prepareConversation({ input, cwd, sessionId, call, readIdle }: Attempt) {
+  async function prepareConversation(step: Attempt) {
+    const { input, cwd, sessionId, call, readIdle } = step;
     if (input.mode === 'query') {
       // A new session id must be free: drop what a failed attempt with the same id left.
       await removeTranscript(claude.configDir, cwd, sessionId);
       return null;
     }
     const sourceId = input.sessionId!;
-    const snapshot = () =>
-      Promise.all([call(() => store.loadTranscript(sourceId)), input.mode === 'fork' ? call(() => store.getSession(sourceId)) : null]);
+    const snapshot = () => Promise.all([storedTranscript(step), input.mode === 'fork' ? call(() => store.getSession(sourceId)) : null]);
     const [transcript, parent] = input.mode === 'fork' ? await readIdle(sourceId, snapshot) : await snapshot();
-    if (transcript) await restoreTranscript(claude.configDir, cwd, sourceId, transcript);
-    else if (!(await readTranscript(claude.configDir, cwd, sourceId))) {
+    if (transcript instanceof Uint8Array) await restoreTranscript(claude.configDir, cwd, sourceId, transcript);
+    else if (transcript === null && !(await readTranscript(claude.configDir, cwd, sourceId))) {
       // Known neither to the store nor to this machine's CLI: fail before anything is written.
       throw nonRetryable('SessionNotFound', `Session not found: ${sourceId}`);
     }
     if (input.mode === 'resume') return null;
     await removeTranscript(claude.configDir, cwd, sessionId);
     return parent;
+  }
+
+  /**
+   * The stored transcript of the step's source session, or `same` when this machine's copy is
+   * that one already (the previous step ran here): then nothing is read but its digest.
+   */
+  async function storedTranscript({ input, cwd, call }: Attempt): Promise<Uint8Array | 'same' | null> {
+    const sourceId = input.sessionId!;
+    const [digest, local] = await Promise.all([call(() => store.transcriptDigest(sourceId)), localTranscript(claude.configDir, cwd, sourceId)]);
+    if (digest !== null && local !== null && transcriptDigestOf(local) === digest) return 'same';
+    return call(() => store.loadTranscript(sourceId));
   }
 
   async function openSession({ input, cwd, sessionId }: Attempt, parent: { tags: string[]; messageCount: number } | null, write: FencedWrite): Promise<void> {
@@ -180,14 +193,20 @@ export function createStepActivities(deps: StepDeps) {
   }
 
   /** Runs the CLI, storing its lines as they stream and counting what it spends; each batch heartbeats the progress. */
-  async function runClaude(ctx: Context, step: Attempt, base: RunLedgerEntry, leaseLost: AbortSignal, write: FencedWrite): Promise<RunOutcome> {
+  async function runClaude(ctx: Context, step: Attempt, base: RunLedgerEntry, leaseLost: AbortSignal, write: FencedWrite, opened: Promise<void>): Promise<RunOutcome> {
     const { progress, sessionId, runId } = step;
     const spend = emptySpend();
+    let openFailure: { error: unknown } | undefined;
+    const promptAfter = opened.catch((error: unknown) => {
+      openFailure = { error };
+      throw error;
+    });
     let outcome: RunOutcome;
     try {
       outcome = await claude.run(step.request, {
         configDir: claude.configDir,
         signal: AbortSignal.any([ctx.cancellationSignal, leaseLost]),
+        promptAfter,
         onBatch: async (batch) => {
           for (const m of batch) countLine(spend, m.type, m.data);
           // Partial-message events only feed the estimate: the conversation is the complete lines.
@@ -199,10 +218,15 @@ export function createStepActivities(deps: StepDeps) {
         },
       });
     } catch (err) {
+      // Nothing is written before the session and its entry are (or could not be: then the CLI never had its prompt).
+      await promptAfter.catch(() => undefined);
+      if (openFailure) throw openFailure.error;
       const cancelled = ctx.cancellationSignal.aborted;
       const failure = await recordFailure(deps, base, progress, cancelled ? new CancelledFailure('Step cancelled') : err, write);
       throw cancelled ? failure : withSessionId(failure, sessionId);
     }
+    await promptAfter.catch(() => undefined);
+    if (openFailure) throw openFailure.error;
     // Another run took the session over: this attempt must not write anything more.
     if (leaseLost.aborted) throw sessionBusy(sessionId, 'that took the session over', false);
     if (ctx.cancellationSignal.aborted) {
@@ -222,10 +246,13 @@ export function createStepActivities(deps: StepDeps) {
       logger.warn('CLI reported another session id than the one fixed', { expected: sessionId, got: outcome.sessionId });
     }
     const transcript = await readTranscript(claude.configDir, step.cwd, sessionId);
-    if (transcript && outcome.status !== 'failed') await write(() => store.saveTranscript(sessionId, runId, transcript));
+    const saved = transcript !== null && outcome.status !== 'failed';
+    // The transcript is stored before the run is recorded complete (a retry of a recorded step does not run again);
+    // the versions it replaces go while the run is recorded.
+    if (saved) await write(() => store.saveTranscript(sessionId, runId, transcript, { prune: false }));
     const entry = finishedEntry(base, outcome, step.progress);
     if (outcome.status !== 'failed') {
-      await write(() => store.recordRun(entry));
+      await Promise.all([write(() => store.recordRun(entry)), saved ? write(() => store.pruneTranscripts(sessionId)) : null]);
       if (step.input.conversation) {
         // The key's session, for a conversation re-opened later: recorded once the exchange is.
         const { key, exchange } = step.input.conversation;

@@ -19,6 +19,11 @@ export async function restoreTranscript(configDir: string, cwd: string, sessionI
   await rename(tmp, file);
 }
 
+/** This machine's copy of a session's transcript where `--resume` looks for it, or null. */
+export async function localTranscript(configDir: string, cwd: string, sessionId: string): Promise<Uint8Array | null> {
+  return readFile(transcriptPath(configDir, cwd, sessionId)).catch(() => null);
+}
+
 /** Read a session's transcript after a run; looks in every project dir if the cwd's is not it. */
 export async function readTranscript(configDir: string, cwd: string, sessionId: string): Promise<Uint8Array | null> {
   const expected = transcriptPath(configDir, cwd, sessionId);

@@ -115,6 +115,11 @@ export interface RunLedgerEntry {
   resultText?: string | null;
   /** The spend is an estimate from the tokens the attempt was seen to send and receive (a lost attempt). */
   estimated?: boolean;
+  /**
+   * Assistant messages among the `messageCount` this run stored. When every kept run of a session
+   * has it, the session's counts and summary are read from its ledger instead of its messages.
+   */
+  assistantMessages?: number;
 }
 
 export interface Page<T> {

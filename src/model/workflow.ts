@@ -117,6 +117,8 @@ export interface StepHeartbeat {
   runId: string;
   sessionId: string;
   messages: number;
+  /** Assistant messages among `messages`. */
+  assistantMessages?: number;
   /** API requests the attempt started. */
   requests: number;
   inputTokens: number;

@@ -57,6 +57,12 @@ export interface RunOptions extends RunnerConfig {
   onBatch?: (batch: ParsedLine[]) => void | Promise<void>;
   /** Called once the child is spawned, with its pid (also the process group id). */
   onSpawn?: (pid: number) => void;
+  /**
+   * The CLI's stdin is closed once this fulfils: the CLI starts up meanwhile, but it reads its prompt
+   * to EOF before it sends anything to the API. If it rejects, the run is stopped and the rejection
+   * rethrown. Default: the prompt and EOF go at once.
+   */
+  promptAfter?: Promise<unknown>;
 }
 
 /**
@@ -65,11 +71,17 @@ export interface RunOptions extends RunnerConfig {
  * An error thrown by a callback kills the run and is rethrown.
  */
 export async function runClaude(input: RunRequest, options: RunOptions): Promise<RunOutcome> {
+  // Settled into a value at once: a gate that rejects while the run is planned is not an unhandled rejection.
+  const gate = options.promptAfter?.then(
+    () => null,
+    (error: unknown) => ({ error: error ?? new Error('The prompt gate failed') }),
+  );
   const plan = await planRun(input, options);
-  const child = spawnChild(plan, options);
+  const child = spawnChild(plan, options, gate);
   const output = new OutputReader(options, () => child.stop('callback'));
   await output.read(child.subprocess.stdout);
   const exit = await waitForExit(child, output);
+  if (child.promptError() !== undefined) throw child.promptError();
   if (output.callbackError !== undefined) throw output.callbackError;
   if (exit.spawnFailed) throw binaryMissing(plan.binary);
   return toOutcome(exit, output.facts);
@@ -95,7 +107,7 @@ async function planRun(input: RunRequest, options: RunOptions): Promise<RunPlan>
   return { request, cwd, env, binary, killDelayMs: options.killDelayMs ?? 2000, timeoutMs: request.timeoutMs ?? options.timeoutMs };
 }
 
-type StopReason = 'cancel' | 'timeout' | 'callback';
+type StopReason = 'cancel' | 'timeout' | 'callback' | 'prompt';
 
 /** A spawned child and how it ends: the caller's signal, the timeout and a failing callback all stop it. */
 interface Child {
@@ -105,13 +117,15 @@ interface Child {
   stderrTail: TailBuffer;
   /** Why it was stopped, if it was. */
   stopReason(): StopReason | undefined;
+  /** Why its prompt was never written (`promptAfter` rejected), if so. */
+  promptError(): unknown;
   /** Kills its process tree (once, and not after it exited). */
   stop(reason: StopReason): void;
   /** After the exit: drops the timeout and the listener, and kills what is left of its tree. */
   exited(): void;
 }
 
-function spawnChild(plan: RunPlan, options: RunOptions): Child {
+function spawnChild(plan: RunPlan, options: RunOptions, gate: Promise<{ error: unknown } | null> | undefined): Child {
   if (options.signal?.aborted) throw new ClaudeTemporalError('Cancelled', 'Run was cancelled before it started');
   const controller = new AbortController();
   let reason: StopReason | undefined;
@@ -134,8 +148,6 @@ function spawnChild(plan: RunPlan, options: RunOptions): Child {
     cwd: plan.cwd,
     env: plan.env,
     extendEnv: false,
-    // The prompt goes on stdin, then EOF: no argument-length limit, and the CLI does not wait for more input.
-    input: effectivePrompt(plan.request),
     stdio: spawn.lifeline ? ['pipe', 'pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe'],
     buffer: false,
     cancelSignal: controller.signal,
@@ -152,6 +164,22 @@ function spawnChild(plan: RunPlan, options: RunOptions): Child {
   const lifeline = spawn.lifeline ? ((subprocess.stdio as unknown[])[3] as Duplex | undefined) : undefined;
   lifeline?.on('error', () => undefined);
   subprocess.once('exit', () => lifeline?.destroy());
+  // The prompt goes on stdin, then EOF: no argument-length limit, and the CLI does not wait for more input.
+  let promptError: unknown;
+  subprocess.stdin?.on('error', () => undefined);
+  const prompt = effectivePrompt(plan.request);
+  if (gate === undefined) subprocess.stdin?.end(prompt);
+  else {
+    // The text goes now (the CLI gives up on a stdin that stays empty for 3 s); it reads to EOF before it starts.
+    subprocess.stdin?.write(prompt);
+    void gate.then((failed) => {
+      if (!failed) subprocess.stdin?.end();
+      else {
+        promptError = failed.error;
+        stop('prompt');
+      }
+    });
+  }
   const stderrTail = new TailBuffer(options.stderrTailBytes ?? 8192);
   subprocess.stderr?.on('data', (chunk: Buffer) => stderrTail.push(chunk));
   const exited = (): void => {
@@ -161,7 +189,7 @@ function spawnChild(plan: RunPlan, options: RunOptions): Child {
     // Sweep now rather than wait for the kill delay: the leader is gone, anything left in its tree is a straggler.
     tree?.sweep();
   };
-  return { subprocess, pid, startedAt, stderrTail, stopReason: () => reason, stop, exited };
+  return { subprocess, pid, startedAt, stderrTail, stopReason: () => reason, promptError: () => promptError, stop, exited };
 }
 
 interface Exit {

@@ -117,6 +117,11 @@ export async function startTemporal(options: { dataDir: string; logDir: string; 
     path.join(options.dataDir, 'temporal.sqlite'),
     '--log-level',
     'error',
+    // WAL without a disk sync per commit: history survives the server being killed, not a power loss.
+    '--sqlite-pragma',
+    'journal_mode=wal',
+    '--sqlite-pragma',
+    'synchronous=normal',
     ...Object.entries(SEARCH_ATTRIBUTES).flatMap(([k, v]) => ['--search-attribute', `${k}=${v}`]),
     ...(options.ui ? ['--ui-port', String(uiPort), '--ui-disable-news-fetch'] : ['--headless']),
   ];

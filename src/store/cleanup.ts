@@ -45,6 +45,7 @@ async function deleteDependents(c: StoreContext, ids: string[]): Promise<void> {
   await c.messages.deleteMany({ sessionId: inIds });
   await deleteFiles(c, COLLECTIONS.overflow, await fileIds(c, COLLECTIONS.overflow, { 'metadata.sessionId': inIds }));
   await deleteFiles(c, COLLECTIONS.transcripts, await fileIds(c, COLLECTIONS.transcripts, { 'metadata.sessionId': inIds }));
+  await c.transcriptFiles.deleteMany({ _id: inIds });
   await c.runStarts.deleteMany({ sessionId: inIds });
   for (const id of ids) forgetRunStarts(c, id);
 }

@@ -1,6 +1,6 @@
 /** What every store module works on: the collections, buckets, clock and limits, plus the idempotent write helpers. */
 import { GridFSBucket, MongoBulkWriteError, type Collection, type Db, type Filter, type UpdateFilter, type WithId } from 'mongodb';
-import { COLLECTIONS, type ConversationDoc, type MessageDoc, type RunDoc, type RunStartDoc, type ScopePointerDoc, type SessionDoc } from './documents.js';
+import { COLLECTIONS, type ConversationDoc, type MessageDoc, type RunDoc, type RunStartDoc, type ScopePointerDoc, type SessionDoc, type TranscriptFilesDoc } from './documents.js';
 import { isDuplicateKey } from './errors.js';
 
 export interface StoreContext {
@@ -12,6 +12,8 @@ export interface StoreContext {
   readonly conversations: Collection<ConversationDoc>;
   /** Each scope's most recently updated session. */
   readonly scopes: Collection<ScopePointerDoc>;
+  /** Each session's transcript files. */
+  readonly transcriptFiles: Collection<TranscriptFilesDoc>;
   readonly transcripts: GridFSBucket;
   readonly overflow: GridFSBucket;
   /** Run start marks already read or written: `appendMessages` is called once per batch. */
@@ -31,6 +33,7 @@ export function createContext(db: Db, now: () => Date, inlineLimit: number): Sto
     runStarts: db.collection<RunStartDoc>(COLLECTIONS.runStarts),
     conversations: db.collection<ConversationDoc>(COLLECTIONS.conversations),
     scopes: db.collection<ScopePointerDoc>(COLLECTIONS.scopes),
+    transcriptFiles: db.collection<TranscriptFilesDoc>(COLLECTIONS.transcriptFiles),
     transcripts: new GridFSBucket(db, { bucketName: COLLECTIONS.transcripts }),
     overflow: new GridFSBucket(db, { bucketName: COLLECTIONS.overflow }),
     runStartCache: new Map(),

@@ -11,6 +11,8 @@ export const COLLECTIONS = {
   runStarts: 'run_starts',
   conversations: 'conversations',
   scopes: 'scope_latest',
+  /** Each session's transcript files (`transcripts.ts`): the current one and those not yet pruned. */
+  transcriptFiles: 'transcript_files',
   transcripts: 'transcripts',
   overflow: 'message_overflow',
   /** Retention (`retention.ts`): one record per cleanup, one tombstone per deleted session, the ledger purge horizon. */
@@ -18,6 +20,8 @@ export const COLLECTIONS = {
   tombstones: 'tombstones',
   retention: 'retention_state',
   leases: 'session_leases',
+  /** Each session's highest claimed lease token (`lease.ts`). */
+  leaseHeads: 'session_lease_heads',
 } as const;
 
 /** Session metadata as stored: the id is `_id`. */
@@ -60,6 +64,21 @@ export interface ScopePointerDoc {
   updatedAt: Date;
 }
 
+/** A transcript file as its session's pointer names it: gzip, chunks `<fileId hex>:<n>`, `sha256` of the plain transcript. */
+export interface TranscriptFileRef {
+  fileId: ObjectId;
+  length: number;
+  chunkSize: number;
+  sha256: string;
+}
+
+/** A session's transcript files: `_id` = the session id; `current` is null until the first file is whole. */
+export interface TranscriptFilesDoc {
+  _id: string;
+  current: TranscriptFileRef | null;
+  files: TranscriptFileRef[];
+}
+
 export interface RunStartDoc {
   _id: string;
   sessionId: string;
@@ -72,7 +91,7 @@ export interface GridFileDoc {
   _id: FileId;
   length: number;
   uploadDate: Date;
-  metadata?: { sessionId?: string; runId?: string };
+  metadata?: { sessionId?: string; runId?: string; sha256?: string; encoding?: 'gzip' };
 }
 
 export function toMetadata(d: SessionDoc): SessionMetadata {

@@ -1,5 +1,5 @@
 /** GridFS files by hand: the buckets' collections, deletion in a crash-safe order, reads into memory. */
-import { type Collection, type Filter } from 'mongodb';
+import { type Binary, type Collection, type Filter } from 'mongodb';
 import { type StoreContext } from './context.js';
 import { type FileId, type GridFileDoc } from './documents.js';
 
@@ -7,8 +7,15 @@ export function files(c: StoreContext, bucket: string): Collection<GridFileDoc> 
   return c.db.collection<GridFileDoc>(`${bucket}.files`);
 }
 
-export function chunks(c: StoreContext, bucket: string): Collection<{ files_id: FileId }> {
-  return c.db.collection<{ files_id: FileId }>(`${bucket}.chunks`);
+export interface ChunkDoc {
+  _id: FileId;
+  files_id: FileId;
+  n: number;
+  data: Binary;
+}
+
+export function chunks(c: StoreContext, bucket: string): Collection<ChunkDoc> {
+  return c.db.collection<ChunkDoc>(`${bucket}.chunks`);
 }
 
 /** Deletes GridFS files: chunks first, the file document last, so an interrupted delete leaves a findable file. */

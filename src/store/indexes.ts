@@ -38,7 +38,6 @@ export async function ensureIndexes(c: StoreContext): Promise<void> {
       { key: { logId: 1 }, name: 'logId' },
       { key: { pending: 1, deletedAt: 1 }, name: 'pending_deletedAt' },
     ]);
-    await createMissing(c.db.collection(COLLECTIONS.leases), [{ key: { sessionId: 1, token: -1 }, name: 'session_token' }]);
     for (const bucket of [COLLECTIONS.transcripts, COLLECTIONS.overflow]) {
       // The driver's own GridFS indexes (same keys and names), then ours.
       await createMissing(chunks(c, bucket), [{ key: { files_id: 1, n: 1 }, name: 'files_id_1_n_1', unique: true }]);

@@ -9,6 +9,13 @@
  * token is still the highest before each write (fencing), renews `expiresAt`
  * with its heartbeat, and marks it released when done. A holder that dies
  * stops renewing, and the lease expires after its time to live.
+ *
+ * Every read is by `_id`, so a fence check costs the same at any store size: a
+ * head document per session (`_id` = the session id) holds the highest token
+ * ever claimed, moved forward before the token's document is inserted. The lease
+ * is then `${sessionId}:${head}`, or `${sessionId}:${head - 1}` when a claim
+ * stopped between the two writes. Leases taken before heads existed get their
+ * heads from `backfillLeaseHeads` (the worker's `ensureIndexes`).
  */
 import { type Collection } from 'mongodb';
 import { type AcquireLeaseInput, type LeaseAttempt, type LeaseState, type SessionLease } from '../model/session.js';
@@ -19,6 +26,17 @@ export interface LeaseDoc extends LeaseState {
   acquiredAt: Date;
 }
 
+/** The highest token claimed for a session: `_id` = the session id. */
+export interface LeaseHeadDoc {
+  _id: string;
+  token: number;
+}
+
+export interface LeaseCollections {
+  leases: Collection<LeaseDoc>;
+  heads: Collection<LeaseHeadDoc>;
+}
+
 export function toState(d: LeaseDoc): LeaseState {
   return { sessionId: d.sessionId, token: d.token, holder: d.holder, stepKey: d.stepKey, expiresAt: d.expiresAt, released: d.released };
 }
@@ -27,8 +45,13 @@ function toLease(d: LeaseDoc): SessionLease {
   return { sessionId: d.sessionId, token: d.token, holder: d.holder, stepKey: d.stepKey, expiresAt: d.expiresAt };
 }
 
-export async function currentLease(coll: Collection<LeaseDoc>, sessionId: string): Promise<LeaseDoc | null> {
-  return coll.find({ sessionId }).sort({ token: -1 }).limit(1).next();
+const leaseId = (sessionId: string, token: number) => `${sessionId}:${token}`;
+
+export async function currentLease(c: LeaseCollections, sessionId: string): Promise<LeaseDoc | null> {
+  const head = (await c.heads.findOne({ _id: sessionId }))?.token ?? 0;
+  if (head === 0) return null;
+  const [claimed, before] = await Promise.all([c.leases.findOne({ _id: leaseId(sessionId, head) }), c.leases.findOne({ _id: leaseId(sessionId, head - 1) })]);
+  return claimed ?? before;
 }
 
 /** Whether a lease document still keeps others out at `now`. */
@@ -43,24 +66,24 @@ export function isLive<T extends LeaseState>(doc: T | null, now: Date): doc is T
  * attempt is over).
  */
 export async function tryAcquireLease(
-  coll: Collection<LeaseDoc>,
+  c: LeaseCollections,
   input: AcquireLeaseInput,
   now: Date,
   expired: (doc: LeaseState) => boolean = (doc) => !isLive(doc, now),
 ): Promise<LeaseAttempt> {
-  const current = await currentLease(coll, input.sessionId);
+  const current = await currentLease(c, input.sessionId);
   const sameStep = current !== null && input.stepKey !== null && current.stepKey === input.stepKey;
   if (current && current.holder === input.holder && !current.released) {
     // Already ours (a retried call): renew.
     const expiresAt = new Date(now.getTime() + input.ttlMs);
-    await coll.updateOne({ _id: current._id, holder: input.holder }, { $set: { expiresAt } });
+    await c.leases.updateOne({ _id: current._id, holder: input.holder }, { $set: { expiresAt } });
     return { acquired: true, lease: toLease({ ...current, expiresAt }) };
   }
   const free = current === null || current.released || sameStep || expired(current);
   if (!free) return { acquired: false, current: toState(current) };
   const token = (current?.token ?? 0) + 1;
   const doc: LeaseDoc = {
-    _id: `${input.sessionId}:${token}`,
+    _id: leaseId(input.sessionId, token),
     sessionId: input.sessionId,
     token,
     holder: input.holder,
@@ -70,35 +93,58 @@ export async function tryAcquireLease(
     released: false,
   };
   try {
-    await coll.insertOne(doc);
+    await c.heads.updateOne({ _id: input.sessionId }, { $max: { token } }, { upsert: true });
+  } catch (error) {
+    // A first claim raced another one to create the head: it exists now.
+    if (!isDuplicateKeyError(error)) throw error;
+    await c.heads.updateOne({ _id: input.sessionId }, { $max: { token } });
+  }
+  try {
+    await c.leases.insertOne(doc);
   } catch (error) {
     if (!isDuplicateKeyError(error)) throw error;
     // Another run took token n + 1 first.
-    const winner = await currentLease(coll, input.sessionId);
+    const winner = await currentLease(c, input.sessionId);
     if (winner?.holder === input.holder) return { acquired: true, lease: toLease(winner) };
     return { acquired: false, current: toState(winner ?? doc) };
   }
   // Older tokens are history; the newest two stay so the order is never in doubt.
-  await coll.deleteMany({ sessionId: input.sessionId, token: { $lt: token - 1 } });
+  await c.leases.deleteOne({ _id: leaseId(input.sessionId, token - 2) });
   return { acquired: true, lease: toLease(doc) };
 }
 
 /** Extends a held lease; false when it is no longer the holder's (taken over or released). */
-export async function renewLease(coll: Collection<LeaseDoc>, lease: SessionLease, ttlMs: number, now: Date): Promise<boolean> {
-  if (!(await holdsLease(coll, lease))) return false;
+export async function renewLease(c: LeaseCollections, lease: SessionLease, ttlMs: number, now: Date): Promise<boolean> {
+  if (!(await holdsLease(c, lease))) return false;
   const expiresAt = new Date(now.getTime() + ttlMs);
-  const r = await coll.updateOne({ _id: `${lease.sessionId}:${lease.token}`, holder: lease.holder, released: false }, { $set: { expiresAt } });
+  const r = await c.leases.updateOne({ _id: leaseId(lease.sessionId, lease.token), holder: lease.holder, released: false }, { $set: { expiresAt } });
   return r.matchedCount === 1;
 }
 
-/** The fence: true while this lease's token is the session's newest and it is not released. */
-export async function holdsLease(coll: Collection<LeaseDoc>, lease: SessionLease): Promise<boolean> {
-  const current = await currentLease(coll, lease.sessionId);
-  return current !== null && current.token === lease.token && current.holder === lease.holder && !current.released;
+/**
+ * The fence: true while this lease's token is the session's newest and it is not released. A
+ * newer lease would be the next token, so two lookups by `_id` answer it.
+ */
+export async function holdsLease(c: LeaseCollections, lease: SessionLease): Promise<boolean> {
+  const [mine, next] = await Promise.all([
+    c.leases.findOne({ _id: leaseId(lease.sessionId, lease.token) }),
+    c.leases.findOne({ _id: leaseId(lease.sessionId, lease.token + 1) }, { projection: { _id: 1 } }),
+  ]);
+  return mine !== null && next === null && mine.holder === lease.holder && !mine.released;
 }
 
-export async function releaseLease(coll: Collection<LeaseDoc>, lease: SessionLease): Promise<void> {
-  await coll.updateOne({ _id: `${lease.sessionId}:${lease.token}`, holder: lease.holder }, { $set: { released: true } });
+export async function releaseLease(c: LeaseCollections, lease: SessionLease): Promise<void> {
+  await c.leases.updateOne({ _id: leaseId(lease.sessionId, lease.token), holder: lease.holder }, { $set: { released: true } });
+}
+
+/** Heads for leases written before heads existed (one scan; a store that has heads already is left alone). */
+export async function backfillLeaseHeads(c: LeaseCollections): Promise<void> {
+  if ((await c.heads.findOne({})) !== null || (await c.leases.findOne({})) === null) return;
+  const highest = new Map<string, number>();
+  for await (const d of c.leases.find({}, { projection: { sessionId: 1, token: 1 } })) {
+    highest.set(d.sessionId, Math.max(highest.get(d.sessionId) ?? 0, d.token));
+  }
+  for (const [sessionId, token] of highest) await c.heads.updateOne({ _id: sessionId }, { $max: { token } }, { upsert: true });
 }
 
 function isDuplicateKeyError(error: unknown): boolean {

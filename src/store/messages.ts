@@ -5,7 +5,7 @@ import { insertUnordered, type StoreContext } from './context.js';
 import { COLLECTIONS, type MessageDoc, type RunStartDoc } from './documents.js';
 import { guard, isDuplicateKey, mapError } from './errors.js';
 import { chunks, deleteFiles, fileIds, files, readStream } from './gridfs.js';
-import { recompute } from './ledger.js';
+import { recompute } from './derived.js';
 import { type MessageInput, type StoredMessage } from '../model/session.js';
 import * as v from '../model/validation/index.js';
 

@@ -12,9 +12,14 @@
  * - `run_starts`: when each run first appended messages (its `runAt`), set once.
  * - `conversations`: each conversation key's current session, `_id` = the key.
  * - `scope_latest`: each scope's most recently updated session (`continue`), `_id` = the scope.
- * - GridFS buckets `transcripts` (one current file per session) and
+ * - `transcript_files`: each session's current transcript file and those not yet pruned, `_id` = session id.
+ * - `session_leases` and `session_lease_heads`: one run per session at a time (`lease.ts`).
+ * - GridFS buckets `transcripts` (one current file per session, gzip, chunks by key) and
  *   `message_overflow` (lines too big for one document, id = the message id).
  * - `deletion_log`, `tombstones`, `retention_state` and archive buckets: `retention.ts`.
+ *
+ * What a step does is, but for two ledger reads, lookups by `_id` (FerretDB v1 serves only those from
+ * an index, see tools/ferretdb-server/patches): the lease, the transcript, `continue`, opening a session.
  *
  * Each concern lives in its own module, working on one {@link StoreContext}; `MongoStore` composes them.
  */
@@ -27,6 +32,7 @@ import * as costs from './cost-report.js';
 import { ensureIndexes } from './indexes.js';
 import * as lease from './lease.js';
 import * as ledger from './ledger.js';
+import { recompute } from './derived.js';
 import * as lineage from './lineage.js';
 import * as messages from './messages.js';
 import { Retention } from './retention.js';
@@ -132,8 +138,9 @@ class MongoStore implements MongoSessionStore {
     });
   }
 
-  ensureIndexes(): Promise<void> {
-    return ensureIndexes(this.c);
+  async ensureIndexes(): Promise<void> {
+    await ensureIndexes(this.c);
+    await guard(() => lease.backfillLeaseHeads(this.leases));
   }
 
   ping(): Promise<void> {
@@ -182,11 +189,17 @@ class MongoStore implements MongoSessionStore {
   discardRunMessages(sessionId: string, runId: string): Promise<number> {
     return messages.discardRunMessages(this.c, sessionId, runId);
   }
-  saveTranscript(sessionId: string, runId: string, data: Uint8Array): Promise<void> {
-    return transcripts.saveTranscript(this.c, sessionId, runId, data);
+  saveTranscript(sessionId: string, runId: string, data: Uint8Array, options?: { prune?: boolean }): Promise<void> {
+    return transcripts.saveTranscript(this.c, sessionId, runId, data, options);
+  }
+  pruneTranscripts(sessionId: string): Promise<number> {
+    return transcripts.pruneTranscripts(this.c, sessionId);
   }
   loadTranscript(sessionId: string): Promise<Uint8Array | null> {
     return transcripts.loadTranscript(this.c, sessionId);
+  }
+  transcriptDigest(sessionId: string): Promise<string | null> {
+    return transcripts.transcriptDigest(this.c, sessionId);
   }
 
   // Ledger and reports
@@ -225,8 +238,8 @@ class MongoStore implements MongoSessionStore {
   }
 
   // One run per session at a time
-  private get leases() {
-    return this.c.db.collection<lease.LeaseDoc>(COLLECTIONS.leases);
+  private get leases(): lease.LeaseCollections {
+    return { leases: this.c.db.collection<lease.LeaseDoc>(COLLECTIONS.leases), heads: this.c.db.collection<lease.LeaseHeadDoc>(COLLECTIONS.leaseHeads) };
   }
   async tryAcquireLease(input: AcquireLeaseInput, expired?: (current: LeaseState) => boolean): Promise<LeaseAttempt> {
     const sid = v.sessionId(input.sessionId);
@@ -259,7 +272,7 @@ class MongoStore implements MongoSessionStore {
         {
           now: () => this.c.clock(),
           discardRunMessages: (sid, rid) => this.discardRunMessages(sid, rid),
-          recompute: (sid) => ledger.recompute(this.c, sid, null),
+          recompute: (sid) => recompute(this.c, sid, null),
           settleRun: async (sid, rid) => {
             const run = await this.getRun(rid);
             if (!run || run.status !== 'running') return;

@@ -4,8 +4,9 @@
  * session (reports stay true for every period); only an explicit ledger purge
  * removes old entries of deleted sessions, and records how far back it went.
  *
- * Deleting one session, in this order, so a run going on in it loses nothing
- * and an interrupted cleanup leaves nothing behind:
+ * Deleting a batch of sessions, each in this order, so a run going on in one
+ * loses nothing and an interrupted cleanup leaves nothing behind (steps 2 and 5
+ * read and delete the whole batch's data at once):
  * 1. skip it if a run of it is `running` or holds its lease; note its ledger's run ids;
  * 2. archive it (when asked) and measure it;
  * 3. write its tombstone, marked pending, with those run ids;
@@ -128,11 +129,9 @@ export class Retention {
       const ids: string[] = [];
       if (o.dryRun) ids.push(...idle.map((s) => s._id));
       else {
-        const runIds = await this.runIdsOf(idle.map((s) => s._id));
-        for (const s of idle) {
-          if (await this.deleteOne(s, runIds.get(s._id) ?? [], logId, where)) ids.push(s._id);
-          else skippedBusy += 1;
-        }
+        const deleted = await this.deleteBatch(idle, await this.runIdsOf(idle.map((s) => s._id)), logId, where);
+        ids.push(...deleted);
+        skippedBusy += idle.length - deleted.length;
       }
       sessionIds.push(...ids);
       if (o.onBatch) await o.onBatch({ deleted: sessionIds.length, sessionIds: ids });
@@ -197,37 +196,47 @@ export class Retention {
     return out;
   }
 
-  /** Steps 2-6 of the header for one session; false when it stays (touched or held meanwhile). */
-  private async deleteOne(s: SessionKey, runIds: string[], logId: string, where: ArchiveLocation | null): Promise<boolean> {
-    const { db, now } = this.deps;
-    const archiveRef = where ? await archiveSession(this.deps, s._id, logId, where) : null;
-    const bytes = await measure(db, s._id, runIds);
-    const tomb: Omit<TombstoneDoc, '_id'> = { deletedAt: now(), logId, parentSessionId: s.lineage?.parentSessionId ?? null, archiveRef, bytes, pending: true, runIds };
-    await upsert(this.tombstones, { _id: s._id }, { $set: tomb });
-    const r = await this.sessions.deleteOne({ _id: s._id, updatedAt: s.updatedAt, hold: { $exists: false } });
-    if (r.deletedCount === 0) {
-      await this.tombstones.deleteOne({ _id: s._id, logId, pending: true });
-      return false;
+  /**
+   * Steps 2-6 of the header for a batch, each session's own writes by key and the data of the
+   * batch's deleted sessions in one pass per collection (FerretDB v1 scans for each such query);
+   * returns the ids deleted (a session touched or held meanwhile stays).
+   */
+  private async deleteBatch(batch: SessionKey[], noted: Map<string, string[]>, logId: string, where: ArchiveLocation | null): Promise<string[]> {
+    const { now } = this.deps;
+    const bytes = await measure(this.deps.db, noted);
+    const deleted = new Map<string, string[]>();
+    for (const s of batch) {
+      const runIds = noted.get(s._id) ?? [];
+      const archiveRef = where ? await archiveSession(this.deps, s._id, logId, where) : null;
+      const tomb: Omit<TombstoneDoc, '_id'> = { deletedAt: now(), logId, parentSessionId: s.lineage?.parentSessionId ?? null, archiveRef, bytes: bytes.get(s._id) ?? 0, pending: true, runIds };
+      await upsert(this.tombstones, { _id: s._id }, { $set: tomb });
+      const r = await this.sessions.deleteOne({ _id: s._id, updatedAt: s.updatedAt, hold: { $exists: false } });
+      if (r.deletedCount === 0) await this.tombstones.deleteOne({ _id: s._id, logId, pending: true });
+      else deleted.set(s._id, runIds);
     }
-    await this.deleteRunData(s._id, runIds);
-    await this.tombstones.updateOne({ _id: s._id, logId }, { $set: { pending: false }, $unset: { runIds: '' } });
-    return true;
+    await this.deleteRunData(deleted);
+    for (const id of deleted.keys()) await this.tombstones.updateOne({ _id: id, logId }, { $set: { pending: false }, $unset: { runIds: '' } });
+    return [...deleted.keys()];
   }
 
-  private async deleteRunData(sessionId: string, runIds: string[]): Promise<void> {
+  /** The messages, overflow, transcripts and run starts of these sessions' noted runs (run ids are unique to a session). */
+  private async deleteRunData(noted: Map<string, string[]>): Promise<void> {
+    if (noted.size === 0) return;
     const { db } = this.deps;
-    const inRuns = { $in: runIds };
-    await db.collection('messages').deleteMany({ sessionId, runId: inRuns });
+    const sessionIds = { $in: [...noted.keys()] };
+    const inRuns = { $in: [...noted.values()].flat() };
+    await db.collection('messages').deleteMany({ sessionId: sessionIds, runId: inRuns });
     for (const bucket of ['message_overflow', 'transcripts']) {
-      const files = await db.collection(`${bucket}.files`).find({ 'metadata.sessionId': sessionId, 'metadata.runId': inRuns }, { projection: { _id: 1 } }).toArray();
+      const files = await db.collection(`${bucket}.files`).find({ 'metadata.sessionId': sessionIds, 'metadata.runId': inRuns }, { projection: { _id: 1 } }).toArray();
       const fileIds = files.map((f) => f._id);
       if (fileIds.length === 0) continue;
       // Chunks first, the file document last: an interrupted delete leaves a findable file.
       await db.collection(`${bucket}.chunks`).deleteMany({ files_id: { $in: fileIds } });
       await db.collection(`${bucket}.files`).deleteMany({ _id: { $in: fileIds } });
     }
+    for (const id of noted.keys()) await db.collection<IdDoc>(COLLECTIONS.transcriptFiles).deleteOne({ _id: id });
     await db.collection<IdDoc>('run_starts').deleteMany({ _id: inRuns });
-    this.deps.forgetRunStarts(sessionId);
+    for (const id of noted.keys()) this.deps.forgetRunStarts(id);
   }
 
   /** Finishes what an interrupted cleanup left: its own pending tombstones, and anyone's abandoned ones. */
@@ -239,7 +248,7 @@ export class Retention {
         await this.tombstones.deleteOne({ _id: t._id, pending: true });
         continue;
       }
-      await this.deleteRunData(t._id, t.runIds ?? []);
+      await this.deleteRunData(new Map([[t._id, t.runIds ?? []]]));
       await this.tombstones.updateOne({ _id: t._id }, { $set: { pending: false }, $unset: { runIds: '' } });
     }
   }
@@ -361,14 +370,17 @@ function toRecord(d: LogDoc): DeletionRecord {
   return { logId: _id, ...rest };
 }
 
-/** Bytes of the noted runs' messages (inline lines and overflow) and of the session's transcripts. */
-async function measure(db: Db, sessionId: string, runIds: string[]): Promise<number> {
-  let bytes = 0;
-  for await (const m of db.collection('messages').find({ sessionId, runId: { $in: runIds } }, { projection: { raw: 1, overflow: 1 } })) {
-    bytes += typeof m.raw === 'string' ? Buffer.byteLength(m.raw, 'utf8') : Number(m.overflow?.bytes ?? 0);
+/** Bytes of each session's noted runs: messages (inline lines and overflow) and transcripts, one pass each. */
+async function measure(db: Db, noted: Map<string, string[]>): Promise<Map<string, number>> {
+  const bytes = new Map<string, number>();
+  const add = (sessionId: unknown, n: number) => bytes.set(String(sessionId), (bytes.get(String(sessionId)) ?? 0) + n);
+  const sessionIds = { $in: [...noted.keys()] };
+  const runIds = { $in: [...noted.values()].flat() };
+  for await (const m of db.collection('messages').find({ sessionId: sessionIds, runId: runIds }, { projection: { sessionId: 1, raw: 1, overflow: 1 } })) {
+    add(m.sessionId, typeof m.raw === 'string' ? Buffer.byteLength(m.raw, 'utf8') : Number(m.overflow?.bytes ?? 0));
   }
-  for await (const f of db.collection('transcripts.files').find({ 'metadata.sessionId': sessionId, 'metadata.runId': { $in: runIds } }, { projection: { length: 1 } })) {
-    bytes += Number(f.length ?? 0);
+  for await (const f of db.collection('transcripts.files').find({ 'metadata.sessionId': sessionIds, 'metadata.runId': runIds }, { projection: { metadata: 1, length: 1 } })) {
+    add((f.metadata as { sessionId?: string } | undefined)?.sessionId, Number(f.length ?? 0));
   }
   return bytes;
 }

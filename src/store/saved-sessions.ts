@@ -9,7 +9,7 @@ import { upsertOne, type StoreContext } from './context.js';
 import { COLLECTIONS, toRunDoc } from './documents.js';
 import { guard } from './errors.js';
 import { deleteFiles, fileIds } from './gridfs.js';
-import { recompute } from './ledger.js';
+import { recompute } from './derived.js';
 import { runStart, writeOverflow } from './messages.js';
 import { mustGet, writeSession } from './sessions.js';
 import { type RunLedgerEntry, type SaveSessionOptions, type SessionMetadata, type SessionUpsert } from '../model/session.js';

@@ -73,9 +73,16 @@ export interface SessionStore {
   listRuns(query?: RunQuery): AsyncIterable<RunLedgerEntry>;
   /** The most recently updated session of a scope (`continue`), or null. */
   latestSessionInScope(scope: string): Promise<SessionMetadata | null>;
-  /** Store the CLI's JSONL transcript of a session (GridFS), replacing the previous one. */
-  saveTranscript(sessionId: string, runId: string, data: Uint8Array): Promise<void>;
+  /**
+   * Store the CLI's JSONL transcript of a session (GridFS), replacing the previous one; with
+   * `prune: false` (default true) the previous ones stay until `pruneTranscripts`.
+   */
+  saveTranscript(sessionId: string, runId: string, data: Uint8Array, options?: { prune?: boolean }): Promise<void>;
+  /** Delete every transcript of the session but the newest; returns how many went. */
+  pruneTranscripts(sessionId: string): Promise<number>;
   loadTranscript(sessionId: string): Promise<Uint8Array | null>;
+  /** SHA-256 (hex) of the session's current transcript, to skip reading one this machine has; null when unknown. */
+  transcriptDigest(sessionId: string): Promise<string | null>;
 
   // Whole sessions: save, load, list, search, clean up, tag, describe, lineage.
   saveSession(sessionId: string, messages: readonly unknown[], options?: SaveSessionOptions): Promise<SessionMetadata>;

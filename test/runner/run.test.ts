@@ -254,6 +254,32 @@ describe('runClaude with the real CLI against the stub', () => {
       runClaude({ mode: 'query', prompt: 'callback fails' }, options(box, { onMessage: () => Promise.reject(new Error('store down')) })),
     ).rejects.toThrow('store down');
   });
+
+  it('the prompt waits for promptAfter: the CLI starts meanwhile, and asks the API nothing until it settles, however long that takes', async () => {
+    const box = sandbox();
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let spawned = 0;
+    const running = run(box, { mode: 'query', prompt: 'gated prompt' }, { promptAfter: gate, onSpawn: () => (spawned = Date.now()) });
+    await new Promise((r) => setTimeout(r, 4000)); // longer than the 3 s the CLI waits for a first byte
+    expect(spawned).toBeGreaterThan(0);
+    expect(requestsWith('gated prompt')).toHaveLength(0);
+    open();
+    const { outcome } = await running;
+    expect(outcome.status).toBe('success');
+    expect(requestsWith('gated prompt')).toHaveLength(1);
+  });
+
+  it('a rejected promptAfter stops the run before the CLI has its prompt, and is rethrown', async () => {
+    const box = sandbox();
+    let pid = 0;
+    await expect(
+      run(box, { mode: 'query', prompt: 'never sent' }, { promptAfter: Promise.reject(new Error('entry not written')), onSpawn: (p) => (pid = p) }),
+    ).rejects.toThrow('entry not written');
+    expect(pid).toBeGreaterThan(0);
+    expect(isAlive(pid)).toBe(false);
+    expect(requestsWith('never sent')).toHaveLength(0);
+  });
 });
 
 describe('runClaude before spawn', () => {

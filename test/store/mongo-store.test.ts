@@ -1,6 +1,7 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Db, type MongoClient } from 'mongodb';
+import { GridFSBucket, type Db, type MongoClient } from 'mongodb';
 import { createMongoStore, savedRunId, type MongoSessionStore } from '../../src/store/mongo-store.js';
 import { batchOf, cliLines, collect, countAll, entry, rawClient, testDbName, testMongoUri, usage } from './helpers.js';
 
@@ -321,6 +322,43 @@ describe('transcripts', () => {
     await store.saveTranscript(sid, 'run-2', second); // a retry
     expect(Buffer.from((await store.loadTranscript(sid))!)).toEqual(Buffer.from(second));
     expect(await db.collection('transcripts.files').countDocuments({ 'metadata.sessionId': sid })).toBe(1);
+  });
+
+  it('digests the plain transcript, keeps older files until pruned, and stores ordinary gzip GridFS files', async () => {
+    const sid = randomUUID();
+    const [a, b] = [new TextEncoder().encode('{"turn":1}\n'), new TextEncoder().encode('{"turn":1}\n{"turn":2}\n'.repeat(30_000))];
+    expect(await store.transcriptDigest(sid)).toBeNull();
+    await store.saveTranscript(sid, 'run-a', a);
+    await store.saveTranscript(sid, 'run-b', b, { prune: false });
+    expect(await store.transcriptDigest(sid)).toBe(createHash('sha256').update(b).digest('hex'));
+    expect(await db.collection('transcripts.files').countDocuments({ 'metadata.sessionId': sid })).toBe(2);
+    expect(await store.pruneTranscripts(sid)).toBe(1);
+    expect(await store.pruneTranscripts(sid)).toBe(0);
+    expect(Buffer.from((await store.loadTranscript(sid))!)).toEqual(Buffer.from(b));
+    // What any GridFS reader sees: one whole file, gzip of the transcript, smaller than it.
+    const file = (await db.collection('transcripts.files').findOne({ 'metadata.sessionId': sid }))!;
+    expect(file.metadata).toMatchObject({ runId: 'run-b', encoding: 'gzip' });
+    const stored = await new Promise<Buffer>((resolve, reject) => {
+      const parts: Buffer[] = [];
+      new GridFSBucket(db, { bucketName: 'transcripts' })
+        .openDownloadStream(file._id)
+        .on('data', (d: Buffer) => parts.push(d))
+        .on('error', reject)
+        .on('end', () => resolve(Buffer.concat(parts)));
+    });
+    expect(stored.length).toBeLessThan(b.length / 2);
+    expect(gunzipSync(stored)).toEqual(Buffer.from(b));
+  });
+
+  it('reads a transcript stored as a plain GridFS file before the pointers', async () => {
+    const sid = randomUUID();
+    const data = Buffer.from('{"legacy":true}\n');
+    await new Promise<void>((resolve, reject) => {
+      const up = new GridFSBucket(db, { bucketName: 'transcripts' }).openUploadStream(`${sid}.jsonl`, { metadata: { sessionId: sid, runId: 'old' } });
+      up.once('finish', () => resolve()).once('error', reject).end(data);
+    });
+    expect(Buffer.from((await store.loadTranscript(sid))!)).toEqual(data);
+    expect(await store.transcriptDigest(sid)).toBeNull();
   });
 });
 

@@ -49,7 +49,10 @@ func main() {
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{TCP: *listen},
 		Handler:   "sqlite",
-		SQLiteURL: "file:" + abs + "/",
+		// WAL with synchronous=NORMAL: a commit survives the server being killed (what the tests
+		// do to it), not the machine losing power; like MongoDB's default write concern, which
+		// does not wait for the journal either. FULL (SQLite's default) syncs the disk on every commit.
+		SQLiteURL: "file:" + abs + "/?_pragma=synchronous(normal)",
 		Logger:    logger,
 	})
 	if err != nil {

@@ -195,7 +195,14 @@ export function validateRunEntry(value: unknown): RunLedgerEntry {
     ...(o.summary !== undefined ? { summary: description(o.summary, f('summary')) } : {}),
     ...(o.resultText !== undefined ? { resultText: description(o.resultText, f('resultText')) } : {}),
     ...(o.estimated === true ? { estimated: true } : {}),
+    ...(o.assistantMessages !== undefined ? { assistantMessages: assistantCount(o.assistantMessages, o.messageCount, f('assistantMessages')) } : {}),
   };
+}
+
+function assistantCount(value: unknown, messageCount: unknown, field: string): number {
+  const n = count(value, field);
+  if (typeof messageCount === 'number' && n > messageCount) throw invalidInput(field, `must be at most messageCount (${messageCount})`);
+  return n;
 }
 
 function requireInteger(value: unknown, field: string): number {

@@ -1,0 +1,168 @@
+/**
+ * A session's derived fields (totals, run count, models, status, message and assistant-message
+ * counts, summary), recomputed from the ledger and the messages and written with `$set` (no
+ * `$inc`), so a retried write converges. Reads go out together and the writes after them; on
+ * FerretDB v1 the ledger and message reads are scans, so a cause reads only what it can change.
+ */
+import { type UpdateFilter } from 'mongodb';
+import { type StoreContext } from './context.js';
+import { insertDefaults, parseJson, units, unitsToUsd, runStatusToSession, type RunDoc, type SessionDoc } from './documents.js';
+import { assistantText, summaryOf } from '../model/messages.js';
+import { type Origin, type RunLedgerEntry } from '../model/session.js';
+import { advanceScope } from './scope-pointers.js';
+
+const SUMMARY_SCAN = 200;
+
+/**
+ * What moved a session's derived fields, so that only what it can change is read again:
+ * - `ledger`: a ledger entry of a run that has stored no message yet (totals, models, status);
+ * - `run`: a run that ended, so the message counts too (the summary only while there is none:
+ *   a run's messages come after the ones that gave it);
+ * - `messages`: messages were removed or replaced, so everything.
+ */
+export type RecomputeCause = 'ledger' | 'run' | 'messages';
+
+type LedgerRun = Pick<RunDoc, '_id' | 'costUsd' | 'cumulativeCostUsd' | 'status' | 'model' | 'usageByModel' | 'startedAt' | 'messageCount' | 'assistantMessages' | 'summary'>;
+type SessionBefore = Pick<SessionDoc, '_id' | 'tags' | 'summary' | 'scope' | 'updatedAt'>;
+
+/** What the fields are computed from, as read. */
+export interface Derivation {
+  cause: RecomputeCause;
+  session: SessionBefore | null;
+  runs: LedgerRun[];
+  /** Message documents and assistant messages among them; null when the cause cannot change them, or the ledger tells them. */
+  counted: MessageCounts | null;
+}
+
+export async function readDerivation(c: StoreContext, sessionId: string, cause: RecomputeCause): Promise<Derivation> {
+  const [session, runs, counted] = await Promise.all([
+    c.sessions.findOne({ _id: sessionId }, { projection: { tags: 1, summary: 1, scope: 1, updatedAt: 1 } }) as Promise<SessionBefore | null>,
+    c.runs
+      .find({ sessionId }, { projection: { costUsd: 1, cumulativeCostUsd: 1, status: 1, model: 1, usageByModel: 1, startedAt: 1, messageCount: 1, assistantMessages: 1, summary: 1 } })
+      .sort({ startedAt: 1, _id: 1 })
+      .toArray() as Promise<LedgerRun[]>,
+    cause === 'messages' ? countMessages(c, sessionId) : null,
+  ]);
+  return { cause, session, runs, counted };
+}
+
+/** The derivation with one run as it is being written (replacing the one read, if any), in ledger order. */
+export function withRun(d: Derivation, run: LedgerRun): Derivation {
+  const runs = [...d.runs.filter((r) => r._id !== run._id), run].sort(
+    (a, b) => a.startedAt.getTime() - b.startedAt.getTime() || (a._id < b._id ? -1 : a._id > b._id ? 1 : 0),
+  );
+  return { ...d, runs };
+}
+
+/**
+ * Recomputes a session's derived fields and `$set`s them. With `created` the session is upserted
+ * (recordRun may come first); otherwise a missing session stays missing.
+ */
+export async function recompute(c: StoreContext, sessionId: string, created: RunLedgerEntry | null, cause: RecomputeCause = 'messages'): Promise<void> {
+  await writeDerived(c, sessionId, await readDerivation(c, sessionId, cause), created);
+}
+
+/** Writes the fields of a derivation, and moves the scope's pointer with the session's `updatedAt`. */
+export async function writeDerived(c: StoreContext, sessionId: string, d: Derivation, created: RunLedgerEntry | null): Promise<void> {
+  const set = { ...ledgerFields(d.runs), ...(await messageFields(c, sessionId, d)) };
+  const now = c.clock();
+  const update: UpdateFilter<SessionDoc> = { $set: set as Partial<SessionDoc>, $max: { updatedAt: now } };
+  if (!created) {
+    if (!d.session) return;
+    await Promise.all([c.sessions.updateOne({ _id: sessionId }, update), advanceScope(c, movedTo(d.session, now))]);
+    return;
+  }
+  const origin: Origin = {};
+  if (created.pipeline) origin.pipeline = created.pipeline;
+  if (created.workflowId) origin.workflowId = created.workflowId;
+  update.$setOnInsert = insertDefaults(sessionId, now, set, created.tags.length > 0, origin);
+  if (created.tags.length > 0) update.$addToSet = { tags: { $each: created.tags } };
+  // A new session has no scope yet, so only an existing one moves a pointer.
+  await Promise.all([upsertSession(c, sessionId, update), d.session ? advanceScope(c, movedTo(d.session, now)) : null]);
+}
+
+/** The session as its `$max` leaves it: a later `updatedAt` already there stays. */
+function movedTo(s: SessionBefore, now: Date): SessionBefore {
+  return { ...s, updatedAt: s.updatedAt && s.updatedAt.getTime() > now.getTime() ? s.updatedAt : now };
+}
+
+async function upsertSession(c: StoreContext, sessionId: string, update: UpdateFilter<SessionDoc>): Promise<void> {
+  try {
+    await c.sessions.updateOne({ _id: sessionId }, update, { upsert: true });
+  } catch (error) {
+    // Two first writes of one session raced to insert it: the second one updates.
+    if ((error as { code?: unknown }).code !== 11000) throw error;
+    await c.sessions.updateOne({ _id: sessionId }, update, { upsert: true });
+  }
+}
+
+function ledgerFields(runs: readonly LedgerRun[]): Record<string, unknown> {
+  let total = 0n;
+  let models: string[] = [];
+  for (const r of runs) {
+    total += units(r.costUsd);
+    // Latest model last: a model used again moves to the end.
+    const used = [...(r.usageByModel ?? []).map((u) => u.model), ...(r.model ? [r.model] : [])];
+    for (const m of used) models = [...models.filter((x) => x !== m), m];
+  }
+  const latest = runs.at(-1);
+  const set: Record<string, unknown> = {
+    totalCostUsd: unitsToUsd(total),
+    runCount: runs.length,
+    models,
+    model: models.at(-1) ?? null,
+    lineageCostUsd: latest?.cumulativeCostUsd ?? 0,
+  };
+  if (latest) set.status = runStatusToSession(latest.status);
+  return set;
+}
+
+/**
+ * Message and assistant-message counts, and the summary when the cause can change it. A run that
+ * ended reads them from the ledger when every kept run counted its own messages (the step activity's
+ * entries do); otherwise, and when messages were removed or replaced, from the messages.
+ */
+async function messageFields(c: StoreContext, sessionId: string, d: Derivation): Promise<Record<string, unknown>> {
+  if (d.cause === 'ledger') return {};
+  // Failed runs' messages are removed, running ones are still arriving.
+  const kept = d.runs.filter((r) => r.status !== 'failed' && r.status !== 'running');
+  if (d.cause === 'run' && kept.every((r) => typeof r.assistantMessages === 'number')) {
+    return {
+      messageCount: kept.reduce((n, r) => n + (r.messageCount ?? 0), 0),
+      turnCount: kept.reduce((n, r) => n + (r.assistantMessages ?? 0), 0),
+      summary: kept.find((r) => r.summary)?.summary ?? null,
+    };
+  }
+  const counted = d.counted ?? (await countMessages(c, sessionId));
+  const set: Record<string, unknown> = { messageCount: counted.messages, turnCount: counted.assistant };
+  if (d.cause === 'messages' || !d.session?.summary) set.summary = await firstAssistantText(c, sessionId);
+  return set;
+}
+
+interface MessageCounts {
+  messages: number;
+  assistant: number;
+}
+
+async function countMessages(c: StoreContext, sessionId: string): Promise<MessageCounts> {
+  const [messages, assistant] = await Promise.all([c.messages.countDocuments({ sessionId }), c.messages.countDocuments({ sessionId, type: 'assistant' })]);
+  return { messages, assistant };
+}
+
+async function firstAssistantText(c: StoreContext, sessionId: string): Promise<string | null> {
+  const cursor = c.messages
+    .find({ sessionId, type: 'assistant' }, { projection: { raw: 1 } })
+    .sort({ runAt: 1, runId: 1, seq: 1 })
+    .limit(SUMMARY_SCAN)
+    .batchSize(20);
+  try {
+    for await (const d of cursor) {
+      // Oversize lines (raw in GridFS) are skipped: a summary is not worth a 15 MB read.
+      const text = typeof d.raw === 'string' ? assistantText(parseJson(d.raw)) : null;
+      if (text) return summaryOf(text);
+    }
+    return null;
+  } finally {
+    await cursor.close().catch(() => undefined);
+  }
+}
