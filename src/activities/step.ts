@@ -85,11 +85,13 @@ export function createStepActivities(deps: StepDeps) {
     try {
       ctx.heartbeat(step.progress);
       const settled = await settleLostAttempts(deps, earlier, ctx.info.heartbeatDetails as Partial<StepHeartbeat> | undefined, write);
-      const parent = await prepareConversation(step);
       const base = ledgerBase(input, step.runId, step.sessionId, step.attempt, new Date());
-      // The CLI starts up while the session and its `running` entry are written; it gets its prompt,
-      // so it can spend, only once they are (a lost attempt is always found and settled).
-      const opened = openSession(step, parent, write).then(() => write(() => store.recordRun(base)));
+      // The CLI starts up while its conversation is put in place and the session and its `running`
+      // entry are written: it reads its prompt to EOF, and only then its transcript, so it can spend
+      // only once they are (a lost attempt is always found and settled).
+      const opened = prepareConversation(step)
+        .then((parent) => openSession(step, parent, write))
+        .then(() => write(() => store.recordRun(base)));
       const outcome = await runClaude(ctx, step, base, stop.signal, write, opened);
       const entry = await recordOutcome(step, base, outcome, write);
       return resultFromLedger(input.stepKey, entry, settled, false);

@@ -99,17 +99,15 @@ export async function tryAcquireLease(
     if (!isDuplicateKeyError(error)) throw error;
     await c.heads.updateOne({ _id: input.sessionId }, { $max: { token } });
   }
-  try {
-    await c.leases.insertOne(doc);
-  } catch (error) {
-    if (!isDuplicateKeyError(error)) throw error;
+  // Older tokens are history, whoever takes this one: the newest two stay, so the order is never in doubt.
+  const [inserted] = await Promise.allSettled([c.leases.insertOne(doc), c.leases.deleteOne({ _id: leaseId(input.sessionId, token - 2) })]);
+  if (inserted.status === 'rejected') {
+    if (!isDuplicateKeyError(inserted.reason)) throw inserted.reason;
     // Another run took token n + 1 first.
     const winner = await currentLease(c, input.sessionId);
     if (winner?.holder === input.holder) return { acquired: true, lease: toLease(winner) };
     return { acquired: false, current: toState(winner ?? doc) };
   }
-  // Older tokens are history; the newest two stay so the order is never in doubt.
-  await c.leases.deleteOne({ _id: leaseId(input.sessionId, token - 2) });
   return { acquired: true, lease: toLease(doc) };
 }
 
