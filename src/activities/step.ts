@@ -49,6 +49,8 @@ interface Attempt {
   call: StoreCall;
   /** Takes a session's lease for this attempt, waiting while another run holds it. */
   hold: (sessionId: string) => Promise<SessionLease>;
+  /** Takes a session's lease for this attempt if no run holds it (an expired lease is left to `hold`), else null. */
+  holdIfFree: (sessionId: string) => Promise<SessionLease | null>;
   /** Reads another session while no run holds it (a fork's parent). */
   readIdle: <T>(sessionId: string, read: () => Promise<T>) => Promise<T>;
 }
@@ -67,13 +69,17 @@ export function createStepActivities(deps: StepDeps) {
       validateRunRequest(step.request);
       await claude.check?.(step.request, step.cwd);
     });
-    const earlier = await step.call(() => store.runsOfStep(input.stepKey));
+    // The step's earlier attempts, and a first try at its session's lease that takes it only if it is free.
+    const [earlier, free] = await Promise.all([step.call(() => store.runsOfStep(input.stepKey)), step.holdIfFree(step.sessionId)]);
     const done = earlier.find((r) => r.status !== 'running' && r.status !== 'failed');
-    if (done) return resultFromLedger(input.stepKey, done, earlier);
+    if (done) {
+      if (free) await store.releaseLease(free).catch(() => undefined);
+      return resultFromLedger(input.stepKey, done, earlier);
+    }
 
     const ttlMs = ctx.info.heartbeatTimeoutMs || DEFAULT_LEASE_TTL_MS;
     const stop = new AbortController();
-    const held = new HeldSession(store, await step.hold(step.sessionId), ttlMs, () => stop.abort());
+    const held = new HeldSession(store, free ?? (await step.hold(step.sessionId)), ttlMs, () => stop.abort());
     step.progress.waitingFor = null;
     step.progress.failure = null;
     // Every write of this step first checks that the session is still its own.
@@ -136,10 +142,14 @@ export function createStepActivities(deps: StepDeps) {
         ctx.heartbeat(progress);
       },
     };
-    const hold = (sid: string) =>
-      acquireSession(store, { ...waiting, sessionId: sid, holder: runId, stepKey: input.stepKey, ttlMs: ctx.info.heartbeatTimeoutMs || DEFAULT_LEASE_TTL_MS });
+    const lease = { holder: runId, stepKey: input.stepKey, ttlMs: ctx.info.heartbeatTimeoutMs || DEFAULT_LEASE_TTL_MS };
+    const hold = (sid: string) => acquireSession(store, { ...waiting, ...lease, sessionId: sid });
+    const holdIfFree = async (sid: string) => {
+      const got = await call(() => store.tryAcquireLease({ ...lease, sessionId: sid }, () => false));
+      return got.acquired ? got.lease : null;
+    };
     const readIdle = <T>(sid: string, read: () => Promise<T>) => readWhileIdle(store, { ...waiting, sessionId: sid }, read);
-    return { input, attempt, runId, sessionId, cwd, request, progress, call, hold, readIdle };
+    return { input, attempt, runId, sessionId, cwd, request, progress, call, hold, holdIfFree, readIdle };
   }
 
   /**
@@ -250,11 +260,11 @@ export function createStepActivities(deps: StepDeps) {
     const transcript = await readTranscript(claude.configDir, step.cwd, sessionId);
     const saved = transcript !== null && outcome.status !== 'failed';
     // The transcript is stored before the run is recorded complete (a retry of a recorded step does not run again);
-    // the versions it replaces go while the run is recorded.
+    // the versions it replaces go while the run is recorded (pruning never touches the current one, so it needs no fence).
     if (saved) await write(() => store.saveTranscript(sessionId, runId, transcript, { prune: false }));
     const entry = finishedEntry(base, outcome, step.progress);
     if (outcome.status !== 'failed') {
-      await Promise.all([write(() => store.recordRun(entry)), saved ? write(() => store.pruneTranscripts(sessionId)) : null]);
+      await Promise.all([write(() => store.recordRun(entry)), saved ? step.call(() => store.pruneTranscripts(sessionId)) : null]);
       if (step.input.conversation) {
         // The key's session, for a conversation re-opened later: recorded once the exchange is.
         const { key, exchange } = step.input.conversation;

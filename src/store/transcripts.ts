@@ -98,16 +98,20 @@ async function readFile(c: StoreContext, ref: TranscriptFileRef): Promise<Buffer
   return buf;
 }
 
-/** Deletes the files the pointer lists but does not name current, chunks before the file document. */
+/**
+ * Deletes the files the pointer lists but does not name current. A file stays listed until all of
+ * it is gone, so an interrupted prune is finished by the next one, and the current file is never
+ * touched: pruning is safe from any writer at any time.
+ */
 async function pruneFiles(c: StoreContext, sessionId: string): Promise<number> {
   const pointer = await c.transcriptFiles.findOne({ _id: sessionId });
   const stale = (pointer?.files ?? []).filter((f) => !pointer?.current?.fileId.equals(f.fileId));
   if (stale.length === 0) return 0;
   await Promise.all(
-    stale.map(async (f) => {
-      await Promise.all(Array.from({ length: Math.ceil(f.length / f.chunkSize) }, (_, n) => chunks(c, COLLECTIONS.transcripts).deleteOne({ _id: chunkId(f, n) })));
-      await files(c, COLLECTIONS.transcripts).deleteOne({ _id: f.fileId });
-    }),
+    stale.flatMap((f) => [
+      files(c, COLLECTIONS.transcripts).deleteOne({ _id: f.fileId }),
+      ...Array.from({ length: Math.ceil(f.length / f.chunkSize) }, (_, n) => chunks(c, COLLECTIONS.transcripts).deleteOne({ _id: chunkId(f, n) })),
+    ]),
   );
   await c.transcriptFiles.updateOne({ _id: sessionId }, { $pullAll: { files: stale } });
   return stale.length;
