@@ -72,7 +72,7 @@ describe('key lookups', () => {
     for (const f of finds) {
       expect(Object.keys(f.filter)).toEqual(['_id']);
       expect(typeof f.filter._id).toBe('string');
-      expect(await usesIndex(f.collection, f.filter), JSON.stringify(f)).toBe(true);
+      expect(await usesIndex(f.collection, f.filter), `${JSON.stringify(f)} scans (a FerretDB built without tools/ferretdb-server/patches?)`).toBe(true);
     }
   });
 
@@ -89,7 +89,7 @@ describe('key lookups', () => {
     expect(finds.length).toBeGreaterThan(2);
     for (const f of finds) {
       expect(Object.keys(f.filter)).toEqual(['_id']);
-      expect(await usesIndex(f.collection, f.filter), JSON.stringify(f)).toBe(true);
+      expect(await usesIndex(f.collection, f.filter), `${JSON.stringify(f)} scans (a FerretDB built without tools/ferretdb-server/patches?)`).toBe(true);
     }
   });
 
@@ -114,7 +114,7 @@ describe('key lookups', () => {
     expect(finds.length).toBeGreaterThan(5);
     for (const f of finds) {
       expect(Object.keys(f.filter)).toEqual(['_id']);
-      expect(await usesIndex(f.collection, f.filter), JSON.stringify(f)).toBe(true);
+      expect(await usesIndex(f.collection, f.filter), `${JSON.stringify(f)} scans (a FerretDB built without tools/ferretdb-server/patches?)`).toBe(true);
     }
   });
 
