@@ -208,17 +208,14 @@ export function createStepActivities(deps: StepDeps) {
   async function runClaude(ctx: Context, step: Attempt, base: RunLedgerEntry, leaseLost: AbortSignal, write: FencedWrite, opened: Promise<void>): Promise<RunOutcome> {
     const { progress, sessionId, runId } = step;
     const spend = emptySpend();
-    let openFailure: { error: unknown } | undefined;
-    const promptAfter = opened.catch((error: unknown) => {
-      openFailure = { error };
-      throw error;
-    });
-    let outcome: RunOutcome;
+    // Awaited after the run; a failure before then stops the run through `promptAfter`.
+    opened.catch(() => undefined);
+    let run: { outcome: RunOutcome } | { error: unknown };
     try {
-      outcome = await claude.run(step.request, {
+      const outcome = await claude.run(step.request, {
         configDir: claude.configDir,
         signal: AbortSignal.any([ctx.cancellationSignal, leaseLost]),
-        promptAfter,
+        promptAfter: opened,
         onBatch: async (batch) => {
           for (const m of batch) countLine(spend, m.type, m.data);
           // Partial-message events only feed the estimate: the conversation is the complete lines.
@@ -229,16 +226,19 @@ export function createStepActivities(deps: StepDeps) {
           ctx.heartbeat(progress);
         },
       });
-    } catch (err) {
-      // Nothing is written before the session and its entry are (or could not be: then the CLI never had its prompt).
-      await promptAfter.catch(() => undefined);
-      if (openFailure) throw openFailure.error;
+      run = { outcome };
+    } catch (error) {
+      run = { error };
+    }
+    // Nothing more is written before the session and its entry are; if they could not be, the CLI
+    // never had its prompt, so there is nothing to record and this throws why.
+    await opened;
+    if ('error' in run) {
       const cancelled = ctx.cancellationSignal.aborted;
-      const failure = await recordFailure(deps, base, progress, cancelled ? new CancelledFailure('Step cancelled') : err, write);
+      const failure = await recordFailure(deps, base, progress, cancelled ? new CancelledFailure('Step cancelled') : run.error, write);
       throw cancelled ? failure : withSessionId(failure, sessionId);
     }
-    await promptAfter.catch(() => undefined);
-    if (openFailure) throw openFailure.error;
+    const { outcome } = run;
     // Another run took the session over: this attempt must not write anything more.
     if (leaseLost.aborted) throw sessionBusy(sessionId, 'that took the session over', false);
     if (ctx.cancellationSignal.aborted) {

@@ -165,21 +165,17 @@ function spawnChild(plan: RunPlan, options: RunOptions, gate: Promise<{ error: u
   lifeline?.on('error', () => undefined);
   subprocess.once('exit', () => lifeline?.destroy());
   // The prompt goes on stdin, then EOF: no argument-length limit, and the CLI does not wait for more input.
+  // The text goes at once (the CLI gives up on a stdin empty for 3 s); it reads to EOF before it starts.
   let promptError: unknown;
   subprocess.stdin?.on('error', () => undefined);
-  const prompt = effectivePrompt(plan.request);
-  if (gate === undefined) subprocess.stdin?.end(prompt);
-  else {
-    // The text goes now (the CLI gives up on a stdin that stays empty for 3 s); it reads to EOF before it starts.
-    subprocess.stdin?.write(prompt);
-    void gate.then((failed) => {
-      if (!failed) subprocess.stdin?.end();
-      else {
-        promptError = failed.error;
-        stop('prompt');
-      }
-    });
-  }
+  subprocess.stdin?.write(effectivePrompt(plan.request));
+  void (gate ?? Promise.resolve(null)).then((failed) => {
+    if (!failed) subprocess.stdin?.end();
+    else {
+      promptError = failed.error;
+      stop('prompt');
+    }
+  });
   const stderrTail = new TailBuffer(options.stderrTailBytes ?? 8192);
   subprocess.stderr?.on('data', (chunk: Buffer) => stderrTail.push(chunk));
   const exited = (): void => {

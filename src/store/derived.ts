@@ -5,7 +5,7 @@
  * FerretDB v1 the ledger and message reads are scans, so a cause reads only what it can change.
  */
 import { type UpdateFilter } from 'mongodb';
-import { type StoreContext } from './context.js';
+import { upsertOne, type StoreContext } from './context.js';
 import { insertDefaults, parseJson, units, unitsToUsd, runStatusToSession, type RunDoc, type SessionDoc } from './documents.js';
 import { assistantText, summaryOf } from '../model/messages.js';
 import { type Origin, type RunLedgerEntry } from '../model/session.js';
@@ -78,22 +78,12 @@ export async function writeDerived(c: StoreContext, sessionId: string, d: Deriva
   update.$setOnInsert = insertDefaults(sessionId, now, set, created.tags.length > 0, origin);
   if (created.tags.length > 0) update.$addToSet = { tags: { $each: created.tags } };
   // A new session has no scope yet, so only an existing one moves a pointer.
-  await Promise.all([upsertSession(c, sessionId, update), d.session ? advanceScope(c, movedTo(d.session, now)) : null]);
+  await Promise.all([upsertOne(c.sessions, { _id: sessionId }, update), d.session ? advanceScope(c, movedTo(d.session, now)) : null]);
 }
 
 /** The session as its `$max` leaves it: a later `updatedAt` already there stays. */
 function movedTo(s: SessionBefore, now: Date): SessionBefore {
   return { ...s, updatedAt: s.updatedAt && s.updatedAt.getTime() > now.getTime() ? s.updatedAt : now };
-}
-
-async function upsertSession(c: StoreContext, sessionId: string, update: UpdateFilter<SessionDoc>): Promise<void> {
-  try {
-    await c.sessions.updateOne({ _id: sessionId }, update, { upsert: true });
-  } catch (error) {
-    // Two first writes of one session raced to insert it: the second one updates.
-    if ((error as { code?: unknown }).code !== 11000) throw error;
-    await c.sessions.updateOne({ _id: sessionId }, update, { upsert: true });
-  }
 }
 
 function ledgerFields(runs: readonly LedgerRun[]): Record<string, unknown> {

@@ -72,10 +72,10 @@ export interface TranscriptFileRef {
   sha256: string;
 }
 
-/** A session's transcript files: `_id` = the session id; `current` is null until the first file is whole. */
+/** A session's transcript files: `_id` = the session id; written once its first file is whole. */
 export interface TranscriptFilesDoc {
   _id: string;
-  current: TranscriptFileRef | null;
+  current: TranscriptFileRef;
   files: TranscriptFileRef[];
 }
 

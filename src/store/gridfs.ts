@@ -3,7 +3,7 @@ import { type Binary, type Collection, type Filter } from 'mongodb';
 import { type StoreContext } from './context.js';
 import { type FileId, type GridFileDoc } from './documents.js';
 
-export function files(c: StoreContext, bucket: string): Collection<GridFileDoc> {
+export function files(c: Pick<StoreContext, 'db'>, bucket: string): Collection<GridFileDoc> {
   return c.db.collection<GridFileDoc>(`${bucket}.files`);
 }
 
@@ -14,19 +14,19 @@ export interface ChunkDoc {
   data: Binary;
 }
 
-export function chunks(c: StoreContext, bucket: string): Collection<ChunkDoc> {
+export function chunks(c: Pick<StoreContext, 'db'>, bucket: string): Collection<ChunkDoc> {
   return c.db.collection<ChunkDoc>(`${bucket}.chunks`);
 }
 
 /** Deletes GridFS files: chunks first, the file document last, so an interrupted delete leaves a findable file. */
-export async function deleteFiles(c: StoreContext, bucket: string, ids: FileId[]): Promise<number> {
+export async function deleteFiles(c: Pick<StoreContext, 'db'>, bucket: string, ids: FileId[]): Promise<number> {
   if (ids.length === 0) return 0;
   await chunks(c, bucket).deleteMany({ files_id: { $in: ids } });
   const r = await files(c, bucket).deleteMany({ _id: { $in: ids } });
   return r.deletedCount;
 }
 
-export async function fileIds(c: StoreContext, bucket: string, filter: Filter<GridFileDoc>): Promise<FileId[]> {
+export async function fileIds(c: Pick<StoreContext, 'db'>, bucket: string, filter: Filter<GridFileDoc>): Promise<FileId[]> {
   const docs = await files(c, bucket).find(filter, { projection: { _id: 1 } }).toArray();
   return docs.map((d) => d._id);
 }

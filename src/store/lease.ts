@@ -19,6 +19,8 @@
  */
 import { type Collection } from 'mongodb';
 import { type AcquireLeaseInput, type LeaseAttempt, type LeaseState, type SessionLease } from '../model/session.js';
+import { upsertOne } from './context.js';
+import { isDuplicateKey } from './errors.js';
 
 /** One acquisition; the one with the highest token is the session's lease. */
 export interface LeaseDoc extends LeaseState {
@@ -92,17 +94,11 @@ export async function tryAcquireLease(
     expiresAt: new Date(now.getTime() + input.ttlMs),
     released: false,
   };
-  try {
-    await c.heads.updateOne({ _id: input.sessionId }, { $max: { token } }, { upsert: true });
-  } catch (error) {
-    // A first claim raced another one to create the head: it exists now.
-    if (!isDuplicateKeyError(error)) throw error;
-    await c.heads.updateOne({ _id: input.sessionId }, { $max: { token } });
-  }
+  await upsertOne(c.heads, { _id: input.sessionId }, { $max: { token } });
   // Older tokens are history, whoever takes this one: the newest two stay, so the order is never in doubt.
   const [inserted] = await Promise.allSettled([c.leases.insertOne(doc), c.leases.deleteOne({ _id: leaseId(input.sessionId, token - 2) })]);
   if (inserted.status === 'rejected') {
-    if (!isDuplicateKeyError(inserted.reason)) throw inserted.reason;
+    if (!isDuplicateKey(inserted.reason)) throw inserted.reason;
     // Another run took token n + 1 first.
     const winner = await currentLease(c, input.sessionId);
     if (winner?.holder === input.holder) return { acquired: true, lease: toLease(winner) };
@@ -142,9 +138,5 @@ export async function backfillLeaseHeads(c: LeaseCollections): Promise<void> {
   for await (const d of c.leases.find({}, { projection: { sessionId: 1, token: 1 } })) {
     highest.set(d.sessionId, Math.max(highest.get(d.sessionId) ?? 0, d.token));
   }
-  for (const [sessionId, token] of highest) await c.heads.updateOne({ _id: sessionId }, { $max: { token } }, { upsert: true });
-}
-
-function isDuplicateKeyError(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
+  for (const [sessionId, token] of highest) await upsertOne(c.heads, { _id: sessionId }, { $max: { token } });
 }

@@ -33,6 +33,7 @@ import {
 } from '../model/index.js';
 import { archiveSession, restoreArchive } from './archive.js';
 import { COLLECTIONS } from './documents.js';
+import { deleteFiles, fileIds } from './gridfs.js';
 import { upsert, type IdDoc } from './writes.js';
 import { type SessionStore } from './types.js';
 import { type StoreContext } from './context.js';
@@ -226,13 +227,8 @@ export class Retention {
     const sessionIds = { $in: [...noted.keys()] };
     const inRuns = { $in: [...noted.values()].flat() };
     await db.collection('messages').deleteMany({ sessionId: sessionIds, runId: inRuns });
-    for (const bucket of ['message_overflow', 'transcripts']) {
-      const files = await db.collection(`${bucket}.files`).find({ 'metadata.sessionId': sessionIds, 'metadata.runId': inRuns }, { projection: { _id: 1 } }).toArray();
-      const fileIds = files.map((f) => f._id);
-      if (fileIds.length === 0) continue;
-      // Chunks first, the file document last: an interrupted delete leaves a findable file.
-      await db.collection(`${bucket}.chunks`).deleteMany({ files_id: { $in: fileIds } });
-      await db.collection(`${bucket}.files`).deleteMany({ _id: { $in: fileIds } });
+    for (const bucket of [COLLECTIONS.overflow, COLLECTIONS.transcripts]) {
+      await deleteFiles({ db }, bucket, await fileIds({ db }, bucket, { 'metadata.sessionId': sessionIds, 'metadata.runId': inRuns }));
     }
     for (const id of noted.keys()) await db.collection<IdDoc>(COLLECTIONS.transcriptFiles).deleteOne({ _id: id });
     await db.collection<IdDoc>('run_starts').deleteMany({ _id: inRuns });

@@ -1,9 +1,9 @@
 /**
  * Transcripts in GridFS, one current file per session, reached by key: a pointer document per
  * session (`transcript_files`, `_id` = the session id) names its current file and every file not
- * yet pruned (a file is current once its chunks and document are written), and chunk ids are `<file id>:<n>`. Saving, loading and pruning are then lookups by
- * `_id`, which FerretDB v1 serves from an index (it scans for anything else), so they cost the same
- * at any store size. The files stay ordinary GridFS files (`files_id`, `n`, `metadata.encoding:
+ * yet pruned (a file is named once its chunks and document are written), and chunk ids are
+ * `<file id>:<n>`. Saving, loading and pruning are then lookups by `_id`, which FerretDB v1 serves
+ * from an index (it scans for anything else), so they cost the same at any store size. The files stay ordinary GridFS files (`files_id`, `n`, `metadata.encoding:
  * 'gzip'`, since JSONL shrinks about fourfold): the cleanup finds them as before. Sessions saved
  * before pointers existed are read the old way (plain files found by session id).
  */
@@ -50,7 +50,7 @@ export async function loadTranscript(c: StoreContext, sessionId: string): Promis
   const sid = v.sessionId(sessionId);
   return guard(async () => {
     const pointer = await c.transcriptFiles.findOne({ _id: sid });
-    const buf = pointer ? (pointer.current ? await gunzip(await readFile(c, pointer.current)) : null) : await readUnkeyed(c, sid);
+    const buf = pointer ? await gunzip(await readFile(c, pointer.current)) : await readUnkeyed(c, sid);
     return buf ? new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength) : null;
   });
 }
@@ -58,7 +58,7 @@ export async function loadTranscript(c: StoreContext, sessionId: string): Promis
 /** SHA-256 (hex) of the session's current transcript; null when there is none or it was stored without one. */
 export async function transcriptDigest(c: StoreContext, sessionId: string): Promise<string | null> {
   const sid = v.sessionId(sessionId);
-  return guard(async () => (await c.transcriptFiles.findOne({ _id: sid }, { projection: { current: 1 } }))?.current?.sha256 ?? null);
+  return guard(async () => (await c.transcriptFiles.findOne({ _id: sid }, { projection: { current: 1 } }))?.current.sha256 ?? null);
 }
 
 /** The digest `transcriptDigest` answers: SHA-256 of the bytes, hex. */
@@ -105,7 +105,8 @@ async function readFile(c: StoreContext, ref: TranscriptFileRef): Promise<Buffer
  */
 async function pruneFiles(c: StoreContext, sessionId: string): Promise<number> {
   const pointer = await c.transcriptFiles.findOne({ _id: sessionId });
-  const stale = (pointer?.files ?? []).filter((f) => !pointer?.current?.fileId.equals(f.fileId));
+  if (!pointer) return 0;
+  const stale = pointer.files.filter((f) => !pointer.current.fileId.equals(f.fileId));
   if (stale.length === 0) return 0;
   await Promise.all(
     stale.flatMap((f) => [
