@@ -75,9 +75,26 @@ export class ProcessTree {
     this.forceTimer.unref();
   }
 
-  /** SIGKILL to whatever is left of the group and of the tree seen at `terminate`, without waiting for the delay. */
-  sweep(): void {
+  /**
+   * SIGKILL to whatever is left of the group and of the tree seen at `terminate`, without waiting
+   * for the delay; resolves once none of that tree is running (a signal is delivered, not awaited,
+   * by the kernel), or after `waitMs`. A run that was not stopped has no tree to wait for.
+   */
+  async sweep(waitMs = 2_000): Promise<void> {
     if (this.forceTimer) clearTimeout(this.forceTimer);
     signalTree(this.leader, this.pids, 'SIGKILL');
+    const deadline = Date.now() + waitMs;
+    while (this.pids.some(isRunning) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Whether a process exists and is not a zombie (one that exited and awaits its parent's reaping). */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
   }
 }

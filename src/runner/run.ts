@@ -121,8 +121,8 @@ interface Child {
   promptError(): unknown;
   /** Kills its process tree (once, and not after it exited). */
   stop(reason: StopReason): void;
-  /** After the exit: drops the timeout and the listener, and kills what is left of its tree. */
-  exited(): void;
+  /** After the exit: drops the timeout and the listener, and kills what is left of its tree (a stopped run's: until it is gone). */
+  exited(): Promise<void>;
 }
 
 function spawnChild(plan: RunPlan, options: RunOptions, gate: Promise<{ error: unknown } | null> | undefined): Child {
@@ -178,12 +178,12 @@ function spawnChild(plan: RunPlan, options: RunOptions, gate: Promise<{ error: u
   });
   const stderrTail = new TailBuffer(options.stderrTailBytes ?? 8192);
   subprocess.stderr?.on('data', (chunk: Buffer) => stderrTail.push(chunk));
-  const exited = (): void => {
+  const exited = async (): Promise<void> => {
     hasExited = true;
     if (timeoutTimer) clearTimeout(timeoutTimer);
     options.signal?.removeEventListener('abort', onCallerAbort);
     // Sweep now rather than wait for the kill delay: the leader is gone, anything left in its tree is a straggler.
-    tree?.sweep();
+    await tree?.sweep();
   };
   return { subprocess, pid, startedAt, stderrTail, stopReason: () => reason, promptError: () => promptError, stop, exited };
 }
@@ -202,7 +202,7 @@ interface Exit {
 async function waitForExit(child: Child, output: OutputReader): Promise<Exit> {
   const result = await child.subprocess;
   const durationMs = Date.now() - child.startedAt;
-  child.exited();
+  await child.exited();
   await output.close();
   return {
     exitCode: result.exitCode ?? null,
