@@ -16,6 +16,7 @@ export function createClaudeRuntime(config: RunnerConfig & { workDir: string }):
         configDir: hooks.configDir,
         signal: hooks.signal,
         ...(hooks.promptAfter ? { promptAfter: hooks.promptAfter } : {}),
+        ...(hooks.onSpawn ? { onSpawn: hooks.onSpawn } : {}),
         onBatch: (batch) =>
           hooks.onBatch(
             batch.map((line) => ({

@@ -20,7 +20,14 @@ export interface StreamedMessage {
 export interface ClaudeRuntime {
   run(
     request: RunRequest,
-    hooks: { configDir: string; signal: AbortSignal; onBatch: (batch: StreamedMessage[]) => Promise<void>; promptAfter?: Promise<unknown> },
+    hooks: {
+      configDir: string;
+      signal: AbortSignal;
+      onBatch: (batch: StreamedMessage[]) => Promise<void>;
+      promptAfter?: Promise<unknown>;
+      /** Called once the process is spawned. */
+      onSpawn?: () => void;
+    },
   ): Promise<RunOutcome>;
   /** This worker's `CLAUDE_CONFIG_DIR`: transcripts are restored here before a resume or fork. */
   configDir: string;

@@ -14,7 +14,7 @@ import { type RunOutcome, type RunRequest } from '../model/run.js';
 import { type RunLedgerEntry, type SessionLease } from '../model/session.js';
 import { type SessionStore } from '../store/types.js';
 import { createsSession, startsFromSession } from '../model/step-modes.js';
-import { type StepHeartbeat, type StepInput, type StepResult } from '../model/workflow.js';
+import { stepRunId, type StepHeartbeat, type StepInput, type StepResult } from '../model/workflow.js';
 import { nonRetryable, withSessionId } from './failures.js';
 import { type ActivityLogger, type ClaudeRuntime } from './index.js';
 import { finishedEntry, ledgerBase, resultFromLedger } from './ledger-entries.js';
@@ -69,41 +69,73 @@ export function createStepActivities(deps: StepDeps) {
       validateRunRequest(step.request);
       await claude.check?.(step.request, step.cwd);
     });
-    // The step's earlier attempts, and a first try at its session's lease that takes it only if it is free.
-    const [earlier, free] = await Promise.all([step.call(() => store.runsOfStep(input.stepKey)), step.holdIfFree(step.sessionId)]);
-    const done = earlier.find((r) => r.status !== 'running' && r.status !== 'failed');
-    if (done) {
-      if (free) await store.releaseLease(free).catch(() => undefined);
-      return resultFromLedger(input.stepKey, done, earlier);
+    // The step's attempts so far (by key: this one's too, which a reset workflow can find recorded), and a
+    // first try at its session's lease that takes it only if it is free.
+    const claimed = Promise.all([step.call(() => store.runsOfStep(input.stepKey, { attempts: step.attempt })), step.holdIfFree(step.sessionId)]);
+    // The CLI starts up meanwhile; it is stopped before it reads its prompt if the step does not run now.
+    const early = claimed.then(([earlier, free]) => {
+      const done = earlier.find((r) => r.status !== 'running' && r.status !== 'failed');
+      if (done || !free) throw new NotNow(earlier, free, done);
+      return { earlier, lease: free };
+    });
+    try {
+      return await execute(ctx, step, early);
+    } catch (error) {
+      if (!(error instanceof NotNow)) throw error;
+      const { earlier, lease, done } = error;
+      if (done) {
+        if (lease) await store.releaseLease(lease).catch(() => undefined);
+        return resultFromLedger(input.stepKey, done, earlier);
+      }
+      // Another run holds the session: wait for it, then run.
+      return await execute(ctx, step, step.hold(step.sessionId).then((held) => ({ earlier, lease: held })));
     }
+  }
 
+  /**
+   * One run of the step under its session's lease (`claimed`). The CLI is spawned at once and starts up
+   * while the lease is taken, lost attempts are settled, the conversation is put in place and the session
+   * and its `running` entry are written: it reads its prompt to EOF, and only then its transcript, so it
+   * can spend only once they are (a lost attempt is always found and settled).
+   */
+  async function execute(ctx: Context, step: Attempt, claimed: Promise<{ earlier: RunLedgerEntry[]; lease: SessionLease }>): Promise<StepResult> {
     const ttlMs = ctx.info.heartbeatTimeoutMs || DEFAULT_LEASE_TTL_MS;
     const stop = new AbortController();
-    const held = new HeldSession(store, free ?? (await step.hold(step.sessionId)), ttlMs, () => stop.abort());
-    step.progress.waitingFor = null;
-    step.progress.failure = null;
+    let held: HeldSession | undefined;
+    let beat: NodeJS.Timeout | undefined;
+    const holding = claimed.then(({ lease }) => {
+      held = new HeldSession(store, lease, ttlMs, () => stop.abort());
+      step.progress.waitingFor = null;
+      step.progress.failure = null;
+      ctx.heartbeat(step.progress);
+      beat = setInterval(() => {
+        held!.renew();
+        ctx.heartbeat(step.progress);
+      }, heartbeatIntervalMs);
+      return held;
+    });
+    // Awaited by every write; a step that does not run now fails them all with why.
+    holding.catch(() => undefined);
     // Every write of this step first checks that the session is still its own.
-    const write: FencedWrite = (fn) => step.call(async () => (await held.check(), fn()));
-    const beat = setInterval(() => {
-      held.renew();
-      ctx.heartbeat(step.progress);
-    }, heartbeatIntervalMs);
-    try {
-      ctx.heartbeat(step.progress);
+    const write: FencedWrite = (fn) => step.call(async () => (await (await holding).check(), fn()));
+    let spawnedAt: Date | undefined;
+    const prepared = claimed.then(async ({ earlier }) => {
+      await holding;
       const settled = await settleLostAttempts(deps, earlier, ctx.info.heartbeatDetails as Partial<StepHeartbeat> | undefined, write);
-      const base = ledgerBase(input, step.runId, step.sessionId, step.attempt, new Date());
-      // The CLI starts up while its conversation is put in place and the session and its `running`
-      // entry are written: it reads its prompt to EOF, and only then its transcript, so it can spend
-      // only once they are (a lost attempt is always found and settled).
-      const opened = prepareConversation(step)
-        .then((parent) => openSession(step, parent, write))
-        .then(() => write(() => store.recordRun(base)));
-      const outcome = await runClaude(ctx, step, base, stop.signal, write, opened);
+      // The run starts when its process does.
+      const base = ledgerBase(step.input, step.runId, step.sessionId, step.attempt, spawnedAt ?? new Date());
+      await openSession(step, await prepareConversation(step), write);
+      await write(() => store.recordRun(base));
+      return { settled, base };
+    });
+    try {
+      const outcome = await runClaude(ctx, step, prepared, stop.signal, write, () => (spawnedAt = new Date()));
+      const { base, settled } = await prepared;
       const entry = await recordOutcome(step, base, outcome, write);
-      return resultFromLedger(input.stepKey, entry, settled, false);
+      return resultFromLedger(step.input.stepKey, entry, settled, false);
     } finally {
       clearInterval(beat);
-      await held.release().catch(() => undefined);
+      await held?.release().catch(() => undefined);
     }
   }
 
@@ -114,7 +146,7 @@ export function createStepActivities(deps: StepDeps) {
     if (!sessionId) {
       throw nonRetryable('InvalidInput', createsSession(input.mode) ? 'Invalid newSessionId: required' : 'Invalid sessionId: a resume needs a session id');
     }
-    const runId = `${input.stepKey}#${attempt}`;
+    const runId = stepRunId(input.stepKey, attempt);
     const request: RunRequest = {
       ...input.options,
       mode: input.mode,
@@ -205,17 +237,25 @@ export function createStepActivities(deps: StepDeps) {
   }
 
   /** Runs the CLI, storing its lines as they stream and counting what it spends; each batch heartbeats the progress. */
-  async function runClaude(ctx: Context, step: Attempt, base: RunLedgerEntry, leaseLost: AbortSignal, write: FencedWrite, opened: Promise<void>): Promise<RunOutcome> {
+  async function runClaude(
+    ctx: Context,
+    step: Attempt,
+    prepared: Promise<{ base: RunLedgerEntry }>,
+    leaseLost: AbortSignal,
+    write: FencedWrite,
+    onSpawn: () => void,
+  ): Promise<RunOutcome> {
     const { progress, sessionId, runId } = step;
     const spend = emptySpend();
     // Awaited after the run; a failure before then stops the run through `promptAfter`.
-    opened.catch(() => undefined);
+    prepared.catch(() => undefined);
     let run: { outcome: RunOutcome } | { error: unknown };
     try {
       const outcome = await claude.run(step.request, {
         configDir: claude.configDir,
         signal: AbortSignal.any([ctx.cancellationSignal, leaseLost]),
-        promptAfter: opened,
+        promptAfter: prepared,
+        onSpawn,
         onBatch: async (batch) => {
           for (const m of batch) countLine(spend, m.type, m.data);
           // Partial-message events only feed the estimate: the conversation is the complete lines.
@@ -232,7 +272,7 @@ export function createStepActivities(deps: StepDeps) {
     }
     // Nothing more is written before the session and its entry are; if they could not be, the CLI
     // never had its prompt, so there is nothing to record and this throws why.
-    await opened;
+    const { base } = await prepared;
     if ('error' in run) {
       const cancelled = ctx.cancellationSignal.aborted;
       const failure = await recordFailure(deps, base, progress, cancelled ? new CancelledFailure('Step cancelled') : run.error, write);
@@ -257,14 +297,11 @@ export function createStepActivities(deps: StepDeps) {
     if (outcome.sessionId && outcome.sessionId !== sessionId) {
       logger.warn('CLI reported another session id than the one fixed', { expected: sessionId, got: outcome.sessionId });
     }
-    const transcript = await readTranscript(claude.configDir, step.cwd, sessionId);
-    const saved = transcript !== null && outcome.status !== 'failed';
-    // The transcript is stored before the run is recorded complete (a retry of a recorded step does not run again);
-    // the versions it replaces go while the run is recorded (pruning never touches the current one, so it needs no fence).
-    if (saved) await write(() => store.saveTranscript(sessionId, runId, transcript, { prune: false }));
     const entry = finishedEntry(base, outcome, step.progress);
     if (outcome.status !== 'failed') {
-      await Promise.all([write(() => store.recordRun(entry)), saved ? step.call(() => store.pruneTranscripts(sessionId)) : null]);
+      // The transcript is stored with the entry, before the run is recorded complete (a retry of a recorded step does not run again).
+      const transcript = await readTranscript(claude.configDir, step.cwd, sessionId);
+      await write(() => store.recordRun(entry, transcript ? { transcript } : {}));
       if (step.input.conversation) {
         // The key's session, for a conversation re-opened later: recorded once the exchange is.
         const { key, exchange } = step.input.conversation;
@@ -323,4 +360,17 @@ export function createStepActivities(deps: StepDeps) {
 function attemptDeadline(info: Info): number {
   const start = info.currentAttemptScheduledTimestampMs || Date.now();
   return start + (info.startToCloseTimeoutMs || 3_600_000) - DEADLINE_MARGIN_MS;
+}
+
+/** The step does not run in this attempt's first try: it is done already, or another run holds its session. */
+class NotNow extends Error {
+  constructor(
+    readonly earlier: RunLedgerEntry[],
+    /** The lease the first try took (a done step's, to release). */
+    readonly lease: SessionLease | null,
+    /** The step's recorded run, when it is done. */
+    readonly done: RunLedgerEntry | undefined,
+  ) {
+    super(done ? 'Step already recorded' : 'Session busy');
+  }
 }

@@ -69,6 +69,11 @@ export interface PipelineCarry {
   totalCostUsd: number;
 }
 
+/** The run id of a step's attempt (attempts count from 1): its ledger entry's and its messages' key. */
+export function stepRunId(stepKey: string, attempt: number): string {
+  return `${stepKey}#${attempt}`;
+}
+
 /** One step as the step activity runs it (`continue` already resolved to `resume`). */
 export interface StepInput {
   /** Stable over retries: `<workflowId>/<step index>`. */

@@ -86,7 +86,8 @@ export class OutputReader {
     }
     if (this.hooks.onBatch) {
       this.batch.push(line);
-      if (this.batch.length >= this.batchSize) await this.flush();
+      // A result is a run's last line, printed tens of milliseconds before the CLI exits: its batch goes at once.
+      if (this.batch.length >= this.batchSize || line.type === 'result') await this.flush();
     }
   }
 

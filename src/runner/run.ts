@@ -53,7 +53,7 @@ export interface RunOptions extends RunnerConfig {
   signal?: AbortSignal;
   /** Called for every stdout line, in order, awaited. */
   onMessage?: (message: ParsedLine) => void | Promise<void>;
-  /** Called with batches of lines (by size and time, then a final flush), awaited: back-pressure on the child. */
+  /** Called with batches of lines (by size and time, at a result line, then a final flush), awaited: back-pressure on the child. */
   onBatch?: (batch: ParsedLine[]) => void | Promise<void>;
   /** Called once the child is spawned, with its pid (also the process group id). */
   onSpawn?: (pid: number) => void;

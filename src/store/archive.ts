@@ -137,6 +137,7 @@ export async function restoreArchive(deps: RetentionDeps, ref: string, purgedBef
     await store.saveTranscript(sessionId, t.runId || `restored:${sessionId}`, new Uint8Array(Buffer.from(t.data, 'base64')));
     result.transcript = true;
   }
+  await deps.rebuildBriefs([sessionId]);
   // Restored as just used, so the next cleanup does not take it straight back.
   await upsert(sessions, { _id: sessionId }, { $setOnInsert: { ...withoutId(session), updatedAt: deps.now() } });
   await deps.advanceScope(sessionId);

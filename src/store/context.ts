@@ -1,6 +1,16 @@
 /** What every store module works on: the collections, buckets, clock and limits, plus the idempotent write helpers. */
 import { GridFSBucket, MongoBulkWriteError, type Collection, type Db, type Filter, type UpdateFilter, type WithId } from 'mongodb';
-import { COLLECTIONS, type ConversationDoc, type MessageDoc, type RunDoc, type RunStartDoc, type ScopePointerDoc, type SessionDoc, type TranscriptFilesDoc } from './documents.js';
+import {
+  COLLECTIONS,
+  type ConversationDoc,
+  type MessageDoc,
+  type RunBriefsDoc,
+  type RunDoc,
+  type RunStartDoc,
+  type ScopePointerDoc,
+  type SessionDoc,
+  type TranscriptFilesDoc,
+} from './documents.js';
 import { isDuplicateKey } from './errors.js';
 
 export interface StoreContext {
@@ -14,6 +24,10 @@ export interface StoreContext {
   readonly scopes: Collection<ScopePointerDoc>;
   /** Each session's transcript files. */
   readonly transcriptFiles: Collection<TranscriptFilesDoc>;
+  /** Each session's ledger in brief. */
+  readonly runBriefs: Collection<RunBriefsDoc>;
+  /** Whether every session's briefs are complete, as this process last saw (`run-briefs.ts`). */
+  readonly briefs: { complete: boolean; checkedAt: number };
   readonly transcripts: GridFSBucket;
   readonly overflow: GridFSBucket;
   /** Run start marks already read or written: `appendMessages` is called once per batch. */
@@ -34,6 +48,8 @@ export function createContext(db: Db, now: () => Date, inlineLimit: number): Sto
     conversations: db.collection<ConversationDoc>(COLLECTIONS.conversations),
     scopes: db.collection<ScopePointerDoc>(COLLECTIONS.scopes),
     transcriptFiles: db.collection<TranscriptFilesDoc>(COLLECTIONS.transcriptFiles),
+    runBriefs: db.collection<RunBriefsDoc>(COLLECTIONS.runBriefs),
+    briefs: { complete: false, checkedAt: 0 },
     transcripts: new GridFSBucket(db, { bucketName: COLLECTIONS.transcripts }),
     overflow: new GridFSBucket(db, { bucketName: COLLECTIONS.overflow }),
     runStartCache: new Map(),

@@ -1,12 +1,14 @@
 /**
  * A session's derived fields (totals, run count, models, status, message and assistant-message
  * counts, summary), recomputed from the ledger and the messages and written with `$set` (no
- * `$inc`), so a retried write converges. Reads go out together and the writes after them; on
- * FerretDB v1 the ledger and message reads are scans, so a cause reads only what it can change.
+ * `$inc`), so a retried write converges. Reads go out together and the writes after them. The
+ * ledger is read in brief (`run-briefs.ts`, one document); on FerretDB v1 the message counts are
+ * scans, so a cause reads only what it can change.
  */
 import { type UpdateFilter } from 'mongodb';
 import { upsertOne, type StoreContext } from './context.js';
-import { insertDefaults, parseJson, units, unitsToUsd, runStatusToSession, type RunDoc, type SessionDoc } from './documents.js';
+import { insertDefaults, parseJson, units, unitsToUsd, runStatusToSession, type RunBrief, type SessionDoc } from './documents.js';
+import { readBriefs } from './run-briefs.js';
 import { assistantText, summaryOf } from '../model/messages.js';
 import { type Origin, type RunLedgerEntry } from '../model/session.js';
 import { advanceScope } from './scope-pointers.js';
@@ -22,14 +24,13 @@ const SUMMARY_SCAN = 200;
  */
 export type RecomputeCause = 'ledger' | 'run' | 'messages';
 
-type LedgerRun = Pick<RunDoc, '_id' | 'costUsd' | 'cumulativeCostUsd' | 'status' | 'model' | 'usageByModel' | 'startedAt' | 'messageCount' | 'assistantMessages' | 'summary'>;
 type SessionBefore = Pick<SessionDoc, '_id' | 'tags' | 'summary' | 'scope' | 'updatedAt'>;
 
 /** What the fields are computed from, as read. */
 export interface Derivation {
   cause: RecomputeCause;
   session: SessionBefore | null;
-  runs: LedgerRun[];
+  runs: RunBrief[];
   /** Message documents and assistant messages among them; null when the cause cannot change them, or the ledger tells them. */
   counted: MessageCounts | null;
 }
@@ -37,19 +38,16 @@ export interface Derivation {
 export async function readDerivation(c: StoreContext, sessionId: string, cause: RecomputeCause): Promise<Derivation> {
   const [session, runs, counted] = await Promise.all([
     c.sessions.findOne({ _id: sessionId }, { projection: { tags: 1, summary: 1, scope: 1, updatedAt: 1 } }) as Promise<SessionBefore | null>,
-    c.runs
-      .find({ sessionId }, { projection: { costUsd: 1, cumulativeCostUsd: 1, status: 1, model: 1, usageByModel: 1, startedAt: 1, messageCount: 1, assistantMessages: 1, summary: 1 } })
-      .sort({ startedAt: 1, _id: 1 })
-      .toArray() as Promise<LedgerRun[]>,
+    readBriefs(c, sessionId),
     cause === 'messages' ? countMessages(c, sessionId) : null,
   ]);
   return { cause, session, runs, counted };
 }
 
 /** The derivation with one run as it is being written (replacing the one read, if any), in ledger order. */
-export function withRun(d: Derivation, run: LedgerRun): Derivation {
-  const runs = [...d.runs.filter((r) => r._id !== run._id), run].sort(
-    (a, b) => a.startedAt.getTime() - b.startedAt.getTime() || (a._id < b._id ? -1 : a._id > b._id ? 1 : 0),
+export function withRun(d: Derivation, run: RunBrief): Derivation {
+  const runs = [...d.runs.filter((r) => r.runId !== run.runId), run].sort(
+    (a, b) => a.startedAt.getTime() - b.startedAt.getTime() || (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0),
   );
   return { ...d, runs };
 }
@@ -86,13 +84,13 @@ function movedTo(s: SessionBefore, now: Date): SessionBefore {
   return { ...s, updatedAt: s.updatedAt && s.updatedAt.getTime() > now.getTime() ? s.updatedAt : now };
 }
 
-function ledgerFields(runs: readonly LedgerRun[]): Record<string, unknown> {
+function ledgerFields(runs: readonly RunBrief[]): Record<string, unknown> {
   let total = 0n;
   let models: string[] = [];
   for (const r of runs) {
     total += units(r.costUsd);
     // Latest model last: a model used again moves to the end.
-    const used = [...(r.usageByModel ?? []).map((u) => u.model), ...(r.model ? [r.model] : [])];
+    const used = [...r.models, ...(r.model ? [r.model] : [])];
     for (const m of used) models = [...models.filter((x) => x !== m), m];
   }
   const latest = runs.at(-1);

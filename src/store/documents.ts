@@ -22,6 +22,8 @@ export const COLLECTIONS = {
   leases: 'session_leases',
   /** Each session's highest claimed lease token (`lease.ts`). */
   leaseHeads: 'session_lease_heads',
+  /** Each session's ledger in brief, what its totals derive from (`run-briefs.ts`). */
+  runBriefs: 'run_briefs',
 } as const;
 
 /** Session metadata as stored: the id is `_id`. */
@@ -158,6 +160,29 @@ export function toEntry(d: RunDoc): RunLedgerEntry {
     };
   }
   return { runId: _id, ...rest, usageByModel: usage };
+}
+
+/** What a session's totals read of one ledger entry (`run-briefs.ts`). */
+export interface RunBrief {
+  runId: string;
+  costUsd: number;
+  cumulativeCostUsd: number;
+  status: RunLedgerEntry['status'];
+  model: string | null;
+  /** The models of its usage, in the entry's order. */
+  models: string[];
+  startedAt: Date;
+  messageCount: number;
+  /** Absent on entries written before they counted their own. */
+  assistantMessages?: number;
+  summary: string | null;
+}
+
+/** One session's briefs by key (`_id` = the session id), or the store's marker that every session has its own. */
+export interface RunBriefsDoc {
+  _id: string;
+  runs?: Record<string, RunBrief>;
+  at?: Date;
 }
 
 export function toRunDoc(e: RunLedgerEntry): RunDoc {

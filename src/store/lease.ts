@@ -96,7 +96,7 @@ export async function tryAcquireLease(
   };
   await upsertOne(c.heads, { _id: input.sessionId }, { $max: { token } });
   // Older tokens are history, whoever takes this one: the newest two stay, so the order is never in doubt.
-  const [inserted] = await Promise.allSettled([c.leases.insertOne(doc), c.leases.deleteOne({ _id: leaseId(input.sessionId, token - 2) })]);
+  const [inserted] = await Promise.allSettled([c.leases.insertOne(doc), token > 2 ? c.leases.deleteOne({ _id: leaseId(input.sessionId, token - 2) }) : null]);
   if (inserted.status === 'rejected') {
     if (!isDuplicateKey(inserted.reason)) throw inserted.reason;
     // Another run took token n + 1 first.

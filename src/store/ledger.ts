@@ -8,25 +8,44 @@ import { upsertOne, type StoreContext } from './context.js';
 import { readDerivation, withRun, writeDerived } from './derived.js';
 import { toEntry, toRunDoc, type RunDoc } from './documents.js';
 import { guard, mapError } from './errors.js';
+import { noteBrief, toBrief } from './run-briefs.js';
+import { nameCurrent, pruneFiles, writeTranscriptFile } from './transcripts.js';
 import { type RunLedgerEntry, type RunQuery } from '../model/session.js';
+import { stepRunId } from '../model/workflow.js';
 import * as v from '../model/validation/index.js';
 
-export async function recordRun(c: StoreContext, entry: RunLedgerEntry): Promise<void> {
+/**
+ * Writes a ledger entry and the session's fields derived from it. With `transcript`, the session's
+ * transcript is stored and named current first, so a run recorded complete has its transcript;
+ * the versions it replaces are deleted while the entry is written.
+ */
+export async function recordRun(c: StoreContext, entry: RunLedgerEntry, options?: { transcript?: Uint8Array }): Promise<void> {
   const e = v.validateRunEntry(entry);
+  const o = v.optionalObject(options, 'options');
+  const transcript = o.transcript === undefined ? null : v.bytes(o.transcript, 'options.transcript');
   await guard(async () => {
-    // What the entry and the session's fields derive from is read at once; a starting run has stored no message yet.
-    const [existing, before] = await Promise.all([
+    // What the entry and the session's fields derive from is read while the transcript's file is
+    // written (nothing names it yet); a starting run has stored no message yet.
+    const [existing, before, file] = await Promise.all([
       c.runs.findOne({ _id: e.runId }, { projection: { sessionId: 1 } }),
       readDerivation(c, e.sessionId, e.status === 'running' ? 'ledger' : 'run'),
+      transcript ? writeTranscriptFile(c, e.sessionId, e.runId, transcript) : null,
     ]);
     if (existing && existing.sessionId !== e.sessionId) {
       throw invalidInput('entry.sessionId', `differs from the session of run ${e.runId} (${existing.sessionId})`);
     }
+    const replaced = file ? await nameCurrent(c, e.sessionId, file) : [];
     // The ledger carries the session's tags too, so reports by tag see every run of a tagged session.
     const tags = [...new Set([...e.tags, ...(before.session?.tags ?? [])])];
     const { _id, ...fields } = toRunDoc({ ...e, tags });
+    const brief = toBrief({ _id, ...fields });
     // The entry as written, laid over the ledger as read: the session's fields need not wait for the write.
-    await Promise.all([upsertOne(c.runs, { _id }, { $set: fields }), writeDerived(c, e.sessionId, withRun(before, { _id, ...fields }), e)]);
+    await Promise.all([
+      upsertOne(c.runs, { _id }, { $set: fields }),
+      noteBrief(c, e.sessionId, brief),
+      writeDerived(c, e.sessionId, withRun(before, brief), e),
+      replaced.length > 0 ? pruneFiles(c, e.sessionId, replaced) : null,
+    ]);
   });
 }
 
@@ -38,12 +57,30 @@ export async function getRun(c: StoreContext, runId: string): Promise<RunLedgerE
   });
 }
 
-export async function runsOfStep(c: StoreContext, stepKey: string): Promise<RunLedgerEntry[]> {
+/**
+ * Ledger entries of one step, oldest first. With `attempts`, those of attempts 1 to `attempts`,
+ * each read by its run id (the same cost at any store size); without, every entry with the step's key.
+ */
+export async function runsOfStep(c: StoreContext, stepKey: string, options?: { attempts?: number }): Promise<RunLedgerEntry[]> {
   const key = v.name(stepKey, 'stepKey');
+  const o = v.optionalObject(options, 'options');
+  const attempts = o.attempts === undefined ? null : v.count(o.attempts, 'attempts', MAX_ATTEMPT_LOOKUPS);
   return guard(async () => {
-    const docs = await c.runs.find({ stepKey: key }).sort({ startedAt: 1, attempt: 1, _id: 1 }).limit(10_000).toArray();
+    const docs =
+      attempts === null
+        ? await c.runs.find({ stepKey: key }).sort({ startedAt: 1, attempt: 1, _id: 1 }).limit(10_000).toArray()
+        : byLedgerOrder(
+            (await Promise.all(Array.from({ length: attempts }, (_, i) => c.runs.findOne({ _id: stepRunId(key, i + 1) })))).filter((d) => d !== null),
+          );
     return docs.map(toEntry);
   });
+}
+
+/** Attempts a step's by-id read covers at most: Temporal's retry policies here stop far below this. */
+const MAX_ATTEMPT_LOOKUPS = 1_000;
+
+function byLedgerOrder(docs: RunDoc[]): RunDoc[] {
+  return docs.sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime() || a.attempt - b.attempt || (a._id < b._id ? -1 : a._id > b._id ? 1 : 0));
 }
 
 /** Ledger entries of these workflows (every step and attempt), oldest first. */

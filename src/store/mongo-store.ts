@@ -14,12 +14,14 @@
  * - `scope_latest`: each scope's most recently updated session (`continue`), `_id` = the scope.
  * - `transcript_files`: each session's current transcript file and those not yet pruned, `_id` = session id.
  * - `session_leases` and `session_lease_heads`: one run per session at a time (`lease.ts`).
+ * - `run_briefs`: each session's ledger in brief, what its totals derive from, `_id` = session id (`run-briefs.ts`).
  * - GridFS buckets `transcripts` (one current file per session, gzip, chunks by key) and
  *   `message_overflow` (lines too big for one document, id = the message id).
  * - `deletion_log`, `tombstones`, `retention_state` and archive buckets: `retention.ts`.
  *
- * What a step does is, but for two ledger reads, lookups by `_id` (FerretDB v1 serves only those from
- * an index, see tools/ferretdb-server/patches): the lease, the transcript, `continue`, opening a session.
+ * What a step reads is looked up by `_id` (FerretDB v1 serves only those from an index, see
+ * tools/ferretdb-server/patches): the lease, its attempts, the transcript, `continue`, the session
+ * and its ledger in brief. The message counts of a session whose messages were removed are scans.
  *
  * Each concern lives in its own module, working on one {@link StoreContext}; `MongoStore` composes them.
  */
@@ -33,6 +35,7 @@ import { ensureIndexes } from './indexes.js';
 import * as lease from './lease.js';
 import * as ledger from './ledger.js';
 import { recompute } from './derived.js';
+import { backfillBriefs, rebuildBriefs } from './run-briefs.js';
 import * as lineage from './lineage.js';
 import * as messages from './messages.js';
 import { Retention } from './retention.js';
@@ -135,12 +138,16 @@ class MongoStore implements MongoSessionStore {
       forgetRunStarts: (id) => messages.forgetRunStarts(c, id),
       savedRunId: saved.savedRunId,
       advanceScope: (id) => advanceScopeOf(c, id),
+      rebuildBriefs: (ids) => rebuildBriefs(c, ids),
     });
   }
 
   async ensureIndexes(): Promise<void> {
     await ensureIndexes(this.c);
-    await guard(() => lease.backfillLeaseHeads(this.leases));
+    await guard(async () => {
+      await lease.backfillLeaseHeads(this.leases);
+      await backfillBriefs(this.c);
+    });
   }
 
   ping(): Promise<void> {
@@ -203,14 +210,14 @@ class MongoStore implements MongoSessionStore {
   }
 
   // Ledger and reports
-  recordRun(entry: RunLedgerEntry): Promise<void> {
-    return ledger.recordRun(this.c, entry);
+  recordRun(entry: RunLedgerEntry, options?: { transcript?: Uint8Array }): Promise<void> {
+    return ledger.recordRun(this.c, entry, options);
   }
   getRun(runId: string): Promise<RunLedgerEntry | null> {
     return ledger.getRun(this.c, runId);
   }
-  runsOfStep(stepKey: string): Promise<RunLedgerEntry[]> {
-    return ledger.runsOfStep(this.c, stepKey);
+  runsOfStep(stepKey: string, options?: { attempts?: number }): Promise<RunLedgerEntry[]> {
+    return ledger.runsOfStep(this.c, stepKey, options);
   }
   runsOfWorkflows(workflowIds: readonly string[]): Promise<RunLedgerEntry[]> {
     return ledger.runsOfWorkflows(this.c, workflowIds);
@@ -272,7 +279,11 @@ class MongoStore implements MongoSessionStore {
         {
           now: () => this.c.clock(),
           discardRunMessages: (sid, rid) => this.discardRunMessages(sid, rid),
-          recompute: (sid) => recompute(this.c, sid, null),
+          recompute: async (sid) => {
+            // The briefs are the ledger's: rewritten from it before the totals are.
+            await rebuildBriefs(this.c, [sid]);
+            await recompute(this.c, sid, null);
+          },
           settleRun: async (sid, rid) => {
             const run = await this.getRun(rid);
             if (!run || run.status !== 'running') return;

@@ -53,6 +53,8 @@ export interface RetentionDeps {
   savedRunId(sessionId: string): string;
   /** Point the session's scope at it when it is its latest (`continue` after a restore). */
   advanceScope(sessionId: string): Promise<void>;
+  /** Rewrite these sessions' ledger briefs from the ledger (after entries were restored or purged). */
+  rebuildBriefs(sessionIds: readonly string[]): Promise<void>;
 }
 
 interface TombstoneDoc {
@@ -273,6 +275,7 @@ export class Retention {
       const gone = chunk.filter((id) => !live.has(id));
       if (gone.length === 0) continue;
       const r = await this.runs.deleteMany({ sessionId: { $in: gone }, startedAt: { $lt: before }, status: { $ne: 'running' } });
+      await this.deps.rebuildBriefs(gone);
       purged += r.deletedCount;
     }
     return purged;

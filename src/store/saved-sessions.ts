@@ -10,6 +10,7 @@ import { COLLECTIONS, toRunDoc } from './documents.js';
 import { guard } from './errors.js';
 import { deleteFiles, fileIds } from './gridfs.js';
 import { recompute } from './derived.js';
+import { forgetBrief, noteBrief, toBrief } from './run-briefs.js';
 import { runStart, writeOverflow } from './messages.js';
 import { mustGet, writeSession } from './sessions.js';
 import { type RunLedgerEntry, type SaveSessionOptions, type SessionMetadata, type SessionUpsert } from '../model/session.js';
@@ -49,9 +50,9 @@ export async function saveSession(c: StoreContext, sessionId: string, messages: 
         tags: created?.tags ?? opts.tags,
       };
       const { _id, ...fields } = toRunDoc(full);
-      await upsertOne(c.runs, { _id }, { $set: fields });
+      await Promise.all([upsertOne(c.runs, { _id }, { $set: fields }), noteBrief(c, sid, toBrief({ _id, ...fields }))]);
     } else {
-      await c.runs.deleteOne({ _id: rid });
+      await Promise.all([c.runs.deleteOne({ _id: rid }), forgetBrief(c, sid, rid)]);
     }
     await recompute(c, sid, null);
     return mustGet(c, sid);

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gunzip as gunzipCb, gzip as gzipCb } from 'node:zlib';
 import { Binary, ObjectId } from 'mongodb';
-import { upsertOne, type StoreContext } from './context.js';
+import { upsertReturning, type StoreContext } from './context.js';
 import { COLLECTIONS, type GridFileDoc, type TranscriptFileRef } from './documents.js';
 import { guard } from './errors.js';
 import { chunks, files, readStream } from './gridfs.js';
@@ -29,15 +29,28 @@ export async function saveTranscript(c: StoreContext, sessionId: string, runId: 
   const o = v.optionalObject(options, 'options');
   const prune = o.prune === undefined ? true : v.bool(o.prune, 'prune');
   await guard(async () => {
-    const plain = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    // The digest is of the transcript itself, as a machine's copy is compared with it.
-    const buffer = await gzip(plain, { level: 1 });
-    const ref: TranscriptFileRef = { fileId: new ObjectId(), length: buffer.length, chunkSize: CHUNK_BYTES, sha256: transcriptDigestOf(plain) };
-    await writeFile(c, sid, rid, buffer, ref);
-    // Named once whole. A save cut off before this leaves a file no pointer names: the session's deletion takes it.
-    await upsertOne(c.transcriptFiles, { _id: sid }, { $set: { current: ref }, $push: { files: ref } });
-    if (prune) await pruneFiles(c, sid);
+    const replaced = await nameCurrent(c, sid, await writeTranscriptFile(c, sid, rid, bytes));
+    if (prune) await pruneFiles(c, sid, replaced);
   });
+}
+
+/**
+ * Writes a transcript as a new file that nothing names yet (a write cut off here leaves a file no
+ * pointer names: the session's deletion takes it). Its digest is of the transcript itself, as a
+ * machine's copy is compared with it.
+ */
+export async function writeTranscriptFile(c: StoreContext, sessionId: string, runId: string, data: Uint8Array): Promise<TranscriptFileRef> {
+  const plain = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const buffer = await gzip(plain, { level: 1 });
+  const ref: TranscriptFileRef = { fileId: new ObjectId(), length: buffer.length, chunkSize: CHUNK_BYTES, sha256: transcriptDigestOf(plain) };
+  await writeFile(c, sessionId, runId, buffer, ref);
+  return ref;
+}
+
+/** Names a whole file the session's current transcript; returns the files it replaces, still listed until `pruneFiles` deletes them. */
+export async function nameCurrent(c: StoreContext, sessionId: string, ref: TranscriptFileRef): Promise<TranscriptFileRef[]> {
+  const pointer = await upsertReturning(c.transcriptFiles, { _id: sessionId }, { $set: { current: ref }, $push: { files: ref } });
+  return (pointer?.files ?? []).filter((f) => !ref.fileId.equals(f.fileId));
 }
 
 /** Deletes every transcript of the session but the current one; returns how many went. */
@@ -99,14 +112,16 @@ async function readFile(c: StoreContext, ref: TranscriptFileRef): Promise<Buffer
 }
 
 /**
- * Deletes the files the pointer lists but does not name current. A file stays listed until all of
- * it is gone, so an interrupted prune is finished by the next one, and the current file is never
- * touched: pruning is safe from any writer at any time.
+ * Deletes the files the pointer lists but does not name current (`stale`: those, as the caller
+ * just read them). A file stays listed until all of it is gone, so an interrupted prune is finished
+ * by the next one, and the current file is never touched: pruning is safe from any writer at any time.
  */
-async function pruneFiles(c: StoreContext, sessionId: string): Promise<number> {
-  const pointer = await c.transcriptFiles.findOne({ _id: sessionId });
-  if (!pointer) return 0;
-  const stale = pointer.files.filter((f) => !pointer.current.fileId.equals(f.fileId));
+export async function pruneFiles(c: StoreContext, sessionId: string, stale?: readonly TranscriptFileRef[]): Promise<number> {
+  if (!stale) {
+    const pointer = await c.transcriptFiles.findOne({ _id: sessionId });
+    if (!pointer) return 0;
+    stale = pointer.files.filter((f) => !pointer.current.fileId.equals(f.fileId));
+  }
   if (stale.length === 0) return 0;
   await Promise.all(
     stale.flatMap((f) => [
@@ -114,7 +129,7 @@ async function pruneFiles(c: StoreContext, sessionId: string): Promise<number> {
       ...Array.from({ length: Math.ceil(f.length / f.chunkSize) }, (_, n) => chunks(c, COLLECTIONS.transcripts).deleteOne({ _id: chunkId(f, n) })),
     ]),
   );
-  await c.transcriptFiles.updateOne({ _id: sessionId }, { $pullAll: { files: stale } });
+  await c.transcriptFiles.updateOne({ _id: sessionId }, { $pullAll: { files: [...stale] } });
   return stale.length;
 }
 

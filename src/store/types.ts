@@ -55,11 +55,14 @@ export interface SessionStore {
   appendMessages(sessionId: string, runId: string, batch: MessageInput[]): Promise<{ inserted: number; duplicates: number }>;
   /** Remove the messages of runs that did not complete (a failed attempt of a retried step). */
   discardRunMessages(sessionId: string, runId: string): Promise<number>;
-  /** Write a ledger entry (upsert by runId), then recompute the session's totals from ledger and messages. */
-  recordRun(entry: RunLedgerEntry): Promise<void>;
+  /**
+   * Write a ledger entry (upsert by runId) and the session's totals derived from the ledger. With
+   * `transcript`, the session's transcript is stored and made current first (the previous ones go).
+   */
+  recordRun(entry: RunLedgerEntry, options?: { transcript?: Uint8Array }): Promise<void>;
   getRun(runId: string): Promise<RunLedgerEntry | null>;
-  /** Ledger entries of one step, oldest first (its attempts). */
-  runsOfStep(stepKey: string): Promise<RunLedgerEntry[]>;
+  /** Ledger entries of one step, oldest first (its attempts); with `attempts`, those of attempts 1 to `attempts`, read by key. */
+  runsOfStep(stepKey: string, options?: { attempts?: number }): Promise<RunLedgerEntry[]>;
   /** Ledger entries of these workflows (every step and attempt), oldest first. */
   runsOfWorkflows(workflowIds: readonly string[]): Promise<RunLedgerEntry[]>;
   /** A run's stored messages after sequence number `afterSeq`, in order, at most `limit` (default 500). */

@@ -1,6 +1,7 @@
 /**
- * `continue`, opening a session by id, a step's transcript reads and writes and its lease (taken,
- * checked before every write, renewed, released) are served by key lookups, so they cost the same at any store size: every query they send names one `_id`, and the
+ * `continue`, opening a session by id, a step's transcript reads and writes, its ledger entries (with
+ * the session's totals) and its lease (taken, checked before every write, renewed, released) are
+ * served by key lookups, so they cost the same at any store size: every query they send names one `_id`, and the
  * server answers it from the `_id` index. On the embedded server that holds because of tools/ferretdb-server/patches (without them
  * FerretDB v1 scanned the table for every `_id` lookup); on MongoDB the plan must not be a scan.
  */
@@ -87,6 +88,45 @@ describe('key lookups', () => {
       ...(await findsOf(() => store.pruneTranscripts(sid))),
     ];
     expect(finds.length).toBeGreaterThan(2);
+    for (const f of finds) {
+      expect(Object.keys(f.filter)).toEqual(['_id']);
+      expect(await usesIndex(f.collection, f.filter), `${JSON.stringify(f)} scans (a FerretDB built without tools/ferretdb-server/patches?)`).toBe(true);
+    }
+  });
+
+  it("a step's ledger entries, their briefs and its earlier attempts are read by key", async () => {
+    const sid = randomUUID();
+    const stepKey = `wf-${randomUUID()}/0`;
+    await store.upsertSession({ sessionId: sid });
+    const base = { sessionId: sid, mode: 'resume', promptDigest: '0'.repeat(64), failureType: null, subtype: null, costUsd: 0, cumulativeCostUsd: 0 } as const;
+    const run = (attempt: number, status: 'running' | 'success') => ({
+      ...base,
+      runId: `${stepKey}#${attempt}`,
+      status,
+      usageByModel: {},
+      numTurns: 0,
+      messageCount: 0,
+      exitCode: null,
+      startedAt: new Date('2026-01-01T00:00:00Z'),
+      finishedAt: null,
+      durationMs: 0,
+      stepKey,
+      attempt,
+      day: '2026-01-01',
+      month: '2026-01',
+      tags: [],
+      model: null,
+      pipeline: null,
+      workflowId: null,
+    });
+    const transcript = new TextEncoder().encode('{"type":"user"}\n');
+    const finds = [
+      ...(await findsOf(() => store.recordRun(run(1, 'running')))),
+      // As the step records it: the entry counts its own messages, so the session's counts come from the ledger.
+      ...(await findsOf(() => store.recordRun({ ...run(1, 'success'), assistantMessages: 0 }, { transcript }))),
+      ...(await findsOf(async () => expect(await store.runsOfStep(stepKey, { attempts: 2 })).toHaveLength(1))),
+    ];
+    expect(new Set(finds.map((f) => f.collection))).toEqual(new Set([COLLECTIONS.runs, COLLECTIONS.sessions, COLLECTIONS.runBriefs]));
     for (const f of finds) {
       expect(Object.keys(f.filter)).toEqual(['_id']);
       expect(await usesIndex(f.collection, f.filter), `${JSON.stringify(f)} scans (a FerretDB built without tools/ferretdb-server/patches?)`).toBe(true);
