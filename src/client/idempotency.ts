@@ -32,7 +32,8 @@ export function checkWorkflowId(workflowId: string): string {
 
 /**
  * Starts with `start` unless the id was used: then the existing run is returned (same request)
- * or the start is refused with `InvalidInput` naming `workflowId` (another request).
+ * or the start is refused with `InvalidInput` naming `workflowId` (another request). `start` must
+ * refuse an id used before, closed runs' included (`REJECT_DUPLICATE`).
  */
 export async function startOnce<H extends WorkflowHandle>(
   client: Client,
@@ -41,19 +42,19 @@ export async function startOnce<H extends WorkflowHandle>(
   start: () => Promise<H>,
 ): Promise<{ handle: H; existing: boolean }> {
   for (let i = 0; i < 2; i++) {
-    const used = await usedDigest(client, workflowId);
-    if (used !== undefined) {
-      if (used !== digest) {
-        throw invalidInput('workflowId', `${workflowId} was already used for a different request; choose another workflow id`);
-      }
-      return { handle: client.workflow.getHandle(workflowId) as H, existing: true };
-    }
+    // Started first and looked at only if the id is taken: a new id costs one call (a refused start writes nothing).
     try {
       return { handle: await start(), existing: false };
     } catch (err) {
-      // Started by someone else between the look and the start: look again.
       if ((err as { name?: string }).name !== 'WorkflowExecutionAlreadyStartedError') throw err;
     }
+    const used = await usedDigest(client, workflowId);
+    // Gone between the start and the look (retention): start again.
+    if (used === undefined) continue;
+    if (used !== digest) {
+      throw invalidInput('workflowId', `${workflowId} was already used for a different request; choose another workflow id`);
+    }
+    return { handle: client.workflow.getHandle(workflowId) as H, existing: true };
   }
   throw invalidInput('workflowId', `${workflowId} is being started by another request`);
 }
