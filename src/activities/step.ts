@@ -11,7 +11,7 @@ import { Context, type Info } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { validateRunRequest } from '../model/validation/run-request.js';
 import { type RunOutcome, type RunRequest } from '../model/run.js';
-import { type RunLedgerEntry, type SessionLease } from '../model/session.js';
+import { type RunLedgerEntry, type SessionLease, type SessionUpsert } from '../model/session.js';
 import { type SessionStore } from '../store/types.js';
 import { createsSession, startsFromSession } from '../model/step-modes.js';
 import { stepRunId, type StepHeartbeat, type StepInput, type StepResult } from '../model/workflow.js';
@@ -124,8 +124,8 @@ export function createStepActivities(deps: StepDeps) {
       const settled = await settleLostAttempts(deps, earlier, ctx.info.heartbeatDetails as Partial<StepHeartbeat> | undefined, write);
       // The run starts when its process does.
       const base = ledgerBase(step.input, step.runId, step.sessionId, step.attempt, spawnedAt ?? new Date());
-      await openSession(step, await prepareConversation(step), write);
-      await write(() => store.recordRun(base));
+      const session = sessionOf(step, await prepareConversation(step));
+      await write(() => store.recordRun(base, { session }));
       return { settled, base };
     });
     try {
@@ -221,19 +221,18 @@ export function createStepActivities(deps: StepDeps) {
     return call(() => store.loadTranscript(sourceId));
   }
 
-  async function openSession({ input, cwd, sessionId }: Attempt, parent: { tags: string[]; messageCount: number } | null, write: FencedWrite): Promise<void> {
-    await write(() =>
-      store.upsertSession({
-        sessionId,
-        // A fork stays attributed to what its parent was for (project, team): it inherits the tags.
-        tags: [...new Set([...(parent?.tags ?? []), ...(input.tags ?? [])])],
-        description: input.description,
-        scope: cwd,
-        origin: input.origin,
-        status: 'active',
-        ...(input.mode === 'fork' ? { parentSessionId: input.sessionId!, forkedAtMessage: parent?.messageCount ?? null } : {}),
-      }),
-    );
+  /** The session as this step opens it (written with its `running` entry). */
+  function sessionOf({ input, cwd, sessionId }: Attempt, parent: { tags: string[]; messageCount: number } | null): SessionUpsert {
+    return {
+      sessionId,
+      // A fork stays attributed to what its parent was for (project, team): it inherits the tags.
+      tags: [...new Set([...(parent?.tags ?? []), ...(input.tags ?? [])])],
+      description: input.description,
+      scope: cwd,
+      origin: input.origin,
+      status: 'active',
+      ...(input.mode === 'fork' ? { parentSessionId: input.sessionId!, forkedAtMessage: parent?.messageCount ?? null } : {}),
+    };
   }
 
   /** Runs the CLI, storing its lines as they stream and counting what it spends; each batch heartbeats the progress. */

@@ -60,9 +60,19 @@ export async function recompute(c: StoreContext, sessionId: string, created: Run
   await writeDerived(c, sessionId, await readDerivation(c, sessionId, cause), created);
 }
 
-/** Writes the fields of a derivation, and moves the scope's pointer with the session's `updatedAt`. */
-export async function writeDerived(c: StoreContext, sessionId: string, d: Derivation, created: RunLedgerEntry | null): Promise<void> {
-  const set = { ...ledgerFields(d.runs), ...(await messageFields(c, sessionId, d)) };
+/** Session fields written with a ledger entry (`recordRun`'s `session`): their `$set`, and the tags they add. */
+export interface OpenedFields {
+  set: Record<string, unknown>;
+  tags: readonly string[];
+}
+
+/**
+ * Writes the fields of a derivation, and moves the scope's pointer with the session's `updatedAt`.
+ * With `created` the session is upserted, with the fields of `opened` if given (what the ledger
+ * derives wins: the status is its latest run's).
+ */
+export async function writeDerived(c: StoreContext, sessionId: string, d: Derivation, created: RunLedgerEntry | null, opened: OpenedFields | null = null): Promise<void> {
+  const set = { ...opened?.set, ...ledgerFields(d.runs), ...(await messageFields(c, sessionId, d)) };
   const now = c.clock();
   const update: UpdateFilter<SessionDoc> = { $set: set as Partial<SessionDoc>, $max: { updatedAt: now } };
   if (!created) {
@@ -73,10 +83,13 @@ export async function writeDerived(c: StoreContext, sessionId: string, d: Deriva
   const origin: Origin = {};
   if (created.pipeline) origin.pipeline = created.pipeline;
   if (created.workflowId) origin.workflowId = created.workflowId;
-  update.$setOnInsert = insertDefaults(sessionId, now, set, created.tags.length > 0, origin);
-  if (created.tags.length > 0) update.$addToSet = { tags: { $each: created.tags } };
-  // A new session has no scope yet, so only an existing one moves a pointer.
-  await Promise.all([upsertOne(c.sessions, { _id: sessionId }, update), d.session ? advanceScope(c, movedTo(d.session, now)) : null]);
+  const tags = [...new Set([...created.tags, ...(opened?.tags ?? [])])];
+  update.$setOnInsert = insertDefaults(sessionId, now, set, tags.length > 0, origin);
+  if (tags.length > 0) update.$addToSet = { tags: { $each: tags } };
+  // The pointer follows the session as written: the scope set now, else the one read (a new session without one has none).
+  const scope = ('scope' in set ? (set.scope as string | null) : d.session?.scope) ?? null;
+  const written = d.session ? movedTo({ ...d.session, scope }, now) : { _id: sessionId, scope, updatedAt: now };
+  await Promise.all([upsertOne(c.sessions, { _id: sessionId }, update), advanceScope(c, written)]);
 }
 
 /** The session as its `$max` leaves it: a later `updatedAt` already there stays. */

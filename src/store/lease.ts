@@ -5,10 +5,14 @@
  * previous one + 1). The unique `_id` makes the insert the only atomic step this
  * needs, so it holds on FerretDB v1 (no transactions, no trusted compare-and-set)
  * as on MongoDB: of two runs that read token n, exactly one inserts n + 1.
- * The document with the highest token is the lease; a holder checks that its
- * token is still the highest before each write (fencing), renews `expiresAt`
- * with its heartbeat, and marks it released when done. A holder that dies
- * stops renewing, and the lease expires after its time to live.
+ * The document with the highest token is the lease. A run that takes over a
+ * lease still held (expired, or an earlier attempt of its step) first marks it
+ * `superseded`, then inserts the next token; so a holder's fence before each
+ * write is one lookup of its own document (not released, not superseded). It
+ * renews `expiresAt` with its heartbeat and marks it released when done. A
+ * holder that dies stops renewing, and the lease expires after its time to live.
+ * (Workers of one store run one version of this: a taker from before `superseded`
+ * existed inserts without marking.)
  *
  * Every read is by `_id`, so a fence check costs the same at any store size: a
  * head document per session (`_id` = the session id) holds the highest token
@@ -26,6 +30,8 @@ import { isDuplicateKey } from './errors.js';
 export interface LeaseDoc extends LeaseState {
   _id: string;
   acquiredAt: Date;
+  /** Taken over: a later token is (being) inserted. */
+  superseded?: boolean;
 }
 
 /** The highest token claimed for a session: `_id` = the session id. */
@@ -57,8 +63,8 @@ export async function currentLease(c: LeaseCollections, sessionId: string): Prom
 }
 
 /** Whether a lease document still keeps others out at `now`. */
-export function isLive<T extends LeaseState>(doc: T | null, now: Date): doc is T {
-  return doc !== null && !doc.released && doc.expiresAt.getTime() > now.getTime();
+export function isLive<T extends LeaseState & { superseded?: boolean }>(doc: T | null, now: Date): doc is T {
+  return doc !== null && !doc.released && doc.superseded !== true && doc.expiresAt.getTime() > now.getTime();
 }
 
 /**
@@ -75,13 +81,14 @@ export async function tryAcquireLease(
 ): Promise<LeaseAttempt> {
   const current = await currentLease(c, input.sessionId);
   const sameStep = current !== null && input.stepKey !== null && current.stepKey === input.stepKey;
-  if (current && current.holder === input.holder && !current.released) {
+  if (current && current.holder === input.holder && !current.released && current.superseded !== true) {
     // Already ours (a retried call): renew.
     const expiresAt = new Date(now.getTime() + input.ttlMs);
     await c.leases.updateOne({ _id: current._id, holder: input.holder }, { $set: { expiresAt } });
     return { acquired: true, lease: toLease({ ...current, expiresAt }) };
   }
-  const free = current === null || current.released || sameStep || expired(current);
+  // A superseded lease whose taker stopped before inserting its token is held by no one.
+  const free = current === null || current.released || current.superseded === true || sameStep || expired(current);
   if (!free) return { acquired: false, current: toState(current) };
   const token = (current?.token ?? 0) + 1;
   const doc: LeaseDoc = {
@@ -94,7 +101,12 @@ export async function tryAcquireLease(
     expiresAt: new Date(now.getTime() + input.ttlMs),
     released: false,
   };
-  await upsertOne(c.heads, { _id: input.sessionId }, { $max: { token } });
+  // The holder of a lease taken over learns it from its own document, before the next token exists.
+  const takenOver = current !== null && !current.released && current.superseded !== true;
+  await Promise.all([
+    upsertOne(c.heads, { _id: input.sessionId }, { $max: { token } }),
+    takenOver ? c.leases.updateOne({ _id: current._id }, { $set: { superseded: true } }) : null,
+  ]);
   // Older tokens are history, whoever takes this one: the newest two stay, so the order is never in doubt.
   const [inserted] = await Promise.allSettled([c.leases.insertOne(doc), token > 2 ? c.leases.deleteOne({ _id: leaseId(input.sessionId, token - 2) }) : null]);
   if (inserted.status === 'rejected') {
@@ -109,22 +121,18 @@ export async function tryAcquireLease(
 
 /** Extends a held lease; false when it is no longer the holder's (taken over or released). */
 export async function renewLease(c: LeaseCollections, lease: SessionLease, ttlMs: number, now: Date): Promise<boolean> {
-  if (!(await holdsLease(c, lease))) return false;
   const expiresAt = new Date(now.getTime() + ttlMs);
-  const r = await c.leases.updateOne({ _id: leaseId(lease.sessionId, lease.token), holder: lease.holder, released: false }, { $set: { expiresAt } });
+  const r = await c.leases.updateOne(
+    { _id: leaseId(lease.sessionId, lease.token), holder: lease.holder, released: false, superseded: { $ne: true } },
+    { $set: { expiresAt } },
+  );
   return r.matchedCount === 1;
 }
 
-/**
- * The fence: true while this lease's token is the session's newest and it is not released. A
- * newer lease would be the next token, so two lookups by `_id` answer it.
- */
+/** The fence: true while this lease is not released and not taken over (a taker marks it before its own token exists). */
 export async function holdsLease(c: LeaseCollections, lease: SessionLease): Promise<boolean> {
-  const [mine, next] = await Promise.all([
-    c.leases.findOne({ _id: leaseId(lease.sessionId, lease.token) }),
-    c.leases.findOne({ _id: leaseId(lease.sessionId, lease.token + 1) }, { projection: { _id: 1 } }),
-  ]);
-  return mine !== null && next === null && mine.holder === lease.holder && !mine.released;
+  const mine = await c.leases.findOne({ _id: leaseId(lease.sessionId, lease.token) });
+  return mine !== null && mine.holder === lease.holder && !mine.released && mine.superseded !== true;
 }
 
 export async function releaseLease(c: LeaseCollections, lease: SessionLease): Promise<void> {

@@ -9,44 +9,60 @@ import { readDerivation, withRun, writeDerived } from './derived.js';
 import { toEntry, toRunDoc, type RunDoc } from './documents.js';
 import { guard, mapError } from './errors.js';
 import { noteBrief, toBrief } from './run-briefs.js';
+import { sessionFields, tagRuns } from './sessions.js';
 import { nameCurrent, pruneFiles, writeTranscriptFile } from './transcripts.js';
-import { type RunLedgerEntry, type RunQuery } from '../model/session.js';
+import { type RunLedgerEntry, type RunQuery, type SessionUpsert } from '../model/session.js';
 import { stepRunId } from '../model/workflow.js';
 import * as v from '../model/validation/index.js';
 
 /**
  * Writes a ledger entry and the session's fields derived from it. With `transcript`, the session's
  * transcript is stored and named current first, so a run recorded complete has its transcript;
- * the versions it replaces are deleted while the entry is written.
+ * the versions it replaces are deleted while the entry is written. With `session`, the session's
+ * own fields are upserted in the same write (a run's start: its session and its `running` entry).
  */
-export async function recordRun(c: StoreContext, entry: RunLedgerEntry, options?: { transcript?: Uint8Array }): Promise<void> {
+export async function recordRun(c: StoreContext, entry: RunLedgerEntry, options?: RecordRunOptions): Promise<void> {
   const e = v.validateRunEntry(entry);
   const o = v.optionalObject(options, 'options');
   const transcript = o.transcript === undefined ? null : v.bytes(o.transcript, 'options.transcript');
+  const session = o.session === undefined ? null : v.validateSessionUpsert(o.session);
+  if (session && session.sessionId !== e.sessionId) throw invalidInput('options.session.sessionId', `must be the entry's session (${e.sessionId})`);
   await guard(async () => {
     // What the entry and the session's fields derive from is read while the transcript's file is
     // written (nothing names it yet); a starting run has stored no message yet.
-    const [existing, before, file] = await Promise.all([
+    const [existing, before, file, fields] = await Promise.all([
       c.runs.findOne({ _id: e.runId }, { projection: { sessionId: 1 } }),
       readDerivation(c, e.sessionId, e.status === 'running' ? 'ledger' : 'run'),
       transcript ? writeTranscriptFile(c, e.sessionId, e.runId, transcript) : null,
+      session ? sessionFields(c, session) : null,
     ]);
     if (existing && existing.sessionId !== e.sessionId) {
       throw invalidInput('entry.sessionId', `differs from the session of run ${e.runId} (${existing.sessionId})`);
     }
     const replaced = file ? await nameCurrent(c, e.sessionId, file) : [];
     // The ledger carries the session's tags too, so reports by tag see every run of a tagged session.
-    const tags = [...new Set([...e.tags, ...(before.session?.tags ?? [])])];
-    const { _id, ...fields } = toRunDoc({ ...e, tags });
-    const brief = toBrief({ _id, ...fields });
+    const had = before.session?.tags ?? [];
+    const added = (session?.tags ?? []).filter((t) => !had.includes(t));
+    const tags = [...new Set([...e.tags, ...had, ...added])];
+    const { _id, ...doc } = toRunDoc({ ...e, tags });
+    const brief = toBrief({ _id, ...doc });
     // The entry as written, laid over the ledger as read: the session's fields need not wait for the write.
     await Promise.all([
-      upsertOne(c.runs, { _id }, { $set: fields }),
+      upsertOne(c.runs, { _id }, { $set: doc }),
       noteBrief(c, e.sessionId, brief),
-      writeDerived(c, e.sessionId, withRun(before, brief), e),
+      writeDerived(c, e.sessionId, withRun(before, brief), e, fields ? { set: fields, tags: session?.tags ?? [] } : null),
       replaced.length > 0 ? pruneFiles(c, e.sessionId, replaced) : null,
+      added.length > 0 ? tagRuns(c, e.sessionId, added) : null,
     ]);
   });
+}
+
+/** What `recordRun` writes beside the entry. */
+export interface RecordRunOptions {
+  /** The session's transcript after the run; default none. */
+  transcript?: Uint8Array;
+  /** The session's own fields, upserted with the entry; default none. */
+  session?: SessionUpsert;
 }
 
 export async function getRun(c: StoreContext, runId: string): Promise<RunLedgerEntry | null> {

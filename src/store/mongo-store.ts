@@ -210,7 +210,7 @@ class MongoStore implements MongoSessionStore {
   }
 
   // Ledger and reports
-  recordRun(entry: RunLedgerEntry, options?: { transcript?: Uint8Array }): Promise<void> {
+  recordRun(entry: RunLedgerEntry, options?: ledger.RecordRunOptions): Promise<void> {
     return ledger.recordRun(this.c, entry, options);
   }
   getRun(runId: string): Promise<RunLedgerEntry | null> {

@@ -17,6 +17,20 @@ export async function upsertSession(c: StoreContext, input: SessionUpsert): Prom
 /** Writes a validated upsert; the caller guards. */
 export async function writeSession(c: StoreContext, u: SessionUpsert): Promise<void> {
   const now = c.clock();
+  const set = await sessionFields(c, u);
+  const tags = u.tags ?? [];
+  const update: UpdateFilter<SessionDoc> = {
+    $setOnInsert: insertDefaults(u.sessionId, now, set, tags.length > 0),
+    $max: { updatedAt: now },
+  };
+  if (Object.keys(set).length > 0) update.$set = set as Partial<SessionDoc>;
+  if (tags.length > 0) update.$addToSet = { tags: { $each: tags } };
+  await advanceScope(c, await upsertReturning(c.sessions, { _id: u.sessionId }, update));
+  if (tags.length > 0) await tagRuns(c, u.sessionId, tags);
+}
+
+/** The `$set` of an upsert's fields (tags aside, which are added). */
+export async function sessionFields(c: StoreContext, u: SessionUpsert): Promise<Record<string, unknown>> {
   const set: Record<string, unknown> = {};
   if (u.description !== undefined) set.description = u.description;
   if (u.scope !== undefined) set.scope = u.scope;
@@ -32,15 +46,12 @@ export async function writeSession(c: StoreContext, u: SessionUpsert): Promise<v
     }
     set.lineage = { parentSessionId: u.parentSessionId, forkedAtMessage: u.forkedAtMessage ?? null, rootSessionId: root };
   }
-  const tags = u.tags ?? [];
-  const update: UpdateFilter<SessionDoc> = {
-    $setOnInsert: insertDefaults(u.sessionId, now, set, tags.length > 0),
-    $max: { updatedAt: now },
-  };
-  if (Object.keys(set).length > 0) update.$set = set as Partial<SessionDoc>;
-  if (tags.length > 0) update.$addToSet = { tags: { $each: tags } };
-  await advanceScope(c, await upsertReturning(c.sessions, { _id: u.sessionId }, update));
-  if (tags.length > 0) await c.runs.updateMany({ sessionId: u.sessionId }, { $addToSet: { tags: { $each: tags } } });
+  return set;
+}
+
+/** The session's tags on its ledger entries too, so reports by tag see every run of a tagged session. */
+export async function tagRuns(c: StoreContext, sessionId: string, tags: readonly string[]): Promise<void> {
+  await c.runs.updateMany({ sessionId }, { $addToSet: { tags: { $each: [...tags] } } });
 }
 
 export async function getSession(c: StoreContext, sessionId: string): Promise<SessionMetadata | null> {
@@ -73,8 +84,7 @@ export async function tagSession(c: StoreContext, sessionId: string, tags: strin
   return guard(async () => {
     const r = await c.sessions.updateOne({ _id: id }, { $addToSet: { tags: { $each: t } }, $max: { updatedAt: c.clock() } });
     if (r.matchedCount === 0) throw notFound(id);
-    // Reports filter runs by tag, so the ledger follows the session's tags.
-    await c.runs.updateMany({ sessionId: id }, { $addToSet: { tags: { $each: t } } });
+    await tagRuns(c, id, t);
     return touched(c, id);
   });
 }

@@ -57,9 +57,10 @@ export interface SessionStore {
   discardRunMessages(sessionId: string, runId: string): Promise<number>;
   /**
    * Write a ledger entry (upsert by runId) and the session's totals derived from the ledger. With
-   * `transcript`, the session's transcript is stored and made current first (the previous ones go).
+   * `transcript`, the session's transcript is stored and made current first (the previous ones go);
+   * with `session`, the session's own fields are upserted in the same write.
    */
-  recordRun(entry: RunLedgerEntry, options?: { transcript?: Uint8Array }): Promise<void>;
+  recordRun(entry: RunLedgerEntry, options?: { transcript?: Uint8Array; session?: SessionUpsert }): Promise<void>;
   getRun(runId: string): Promise<RunLedgerEntry | null>;
   /** Ledger entries of one step, oldest first (its attempts); with `attempts`, those of attempts 1 to `attempts`, read by key. */
   runsOfStep(stepKey: string, options?: { attempts?: number }): Promise<RunLedgerEntry[]>;

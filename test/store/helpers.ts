@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { MongoClient, type Db } from 'mongodb';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
+import { createMongoStore, type MongoSessionStore } from '../../src/store/mongo-store.js';
 import { type RunLedgerEntry } from '../../src/model/session.js';
 import { type ModelUsage } from '../../src/model/run.js';
 
@@ -90,6 +91,33 @@ export async function countAll(db: Db): Promise<Record<string, number>> {
 
 export function rawClient(uri: string): MongoClient {
   return new MongoClient(uri, { serverSelectionTimeoutMS: 5000 });
+}
+
+/** What `storeForTests` opens: the client, this file's database and a store on it (indexes ensured). */
+export interface TestStore {
+  client: MongoClient;
+  db: Db;
+  store: MongoSessionStore;
+}
+
+/** A store on a database of its own for the tests of one file: opened before them, closed after. */
+export function storeForTests(file: string): TestStore {
+  const t = {} as TestStore;
+  let release: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    const server = await testMongoUri();
+    release = server.release;
+    t.client = rawClient(server.uri);
+    const dbName = testDbName(file);
+    t.db = t.client.db(dbName);
+    t.store = createMongoStore({ client: t.client, dbName });
+    await t.store.ensureIndexes();
+  }, 60_000);
+  afterAll(async () => {
+    await t.client?.close();
+    await release?.();
+  });
+  return t;
 }
 
 export const digest = (s: string) => createHash('sha256').update(s).digest('hex');

@@ -6,30 +6,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Db, type MongoClient } from 'mongodb';
-import { COLLECTIONS, createMongoStore, type MongoSessionStore } from '../../src/store/mongo-store.js';
-import { entry, rawClient, testDbName, testMongoUri, usage } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { type Db } from 'mongodb';
+import { COLLECTIONS, createMongoStore } from '../../src/store/mongo-store.js';
+import { entry, storeForTests, testDbName, usage } from './helpers.js';
 
-let release: () => Promise<void>;
-let client: MongoClient;
-let db: Db;
-let store: MongoSessionStore;
-
-beforeAll(async () => {
-  const server = await testMongoUri();
-  release = server.release;
-  client = rawClient(server.uri);
-  const dbName = testDbName('run-briefs');
-  db = client.db(dbName);
-  store = createMongoStore({ client, dbName });
-  await store.ensureIndexes();
-}, 60_000);
-
-afterAll(async () => {
-  await client?.close();
-  await release?.();
-});
+const t = storeForTests('run-briefs');
 
 /** The session's briefs as stored, and its ledger entries, each as `runId:status:cost`. */
 async function briefsAndLedger(on: Db, sessionId: string): Promise<{ briefs: string[]; ledger: string[] }> {
@@ -53,10 +35,10 @@ describe('run briefs', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(write, { minLength: 1, maxLength: 8 }), fc.boolean(), async (writes, saved) => {
         const sid = randomUUID();
-        await store.upsertSession({ sessionId: sid });
+        await t.store.upsertSession({ sessionId: sid });
         for (const [i, w] of writes.entries()) {
           const costUsd = w.cents / 100;
-          await store.recordRun(
+          await t.store.recordRun(
             entry({
               runId: `${sid}/run#${w.run}`,
               sessionId: sid,
@@ -69,10 +51,10 @@ describe('run briefs', () => {
             }),
           );
         }
-        if (saved) await store.saveSession(sid, [{ type: 'result', subtype: 'success', total_cost_usd: 0.25, session_id: sid }]);
-        const { briefs, ledger } = await briefsAndLedger(db, sid);
+        if (saved) await t.store.saveSession(sid, [{ type: 'result', subtype: 'success', total_cost_usd: 0.25, session_id: sid }]);
+        const { briefs, ledger } = await briefsAndLedger(t.db, sid);
         expect(briefs).toEqual(ledger);
-        expect((await store.verify()).problems.filter((p) => p.sessionId === sid && p.kind !== 'runStuckRunning')).toEqual([]);
+        expect((await t.store.verify()).problems.filter((p) => p.sessionId === sid && p.kind !== 'runStuckRunning')).toEqual([]);
       }),
       { numRuns: 20 },
     );
@@ -80,8 +62,8 @@ describe('run briefs', () => {
 
   it('a store written before briefs existed gets them at ensureIndexes, and its totals still add up', async () => {
     const dbName = testDbName('legacy-briefs');
-    const legacy = client.db(dbName);
-    const old = createMongoStore({ client, dbName });
+    const legacy = t.client.db(dbName);
+    const old = createMongoStore({ client: t.client, dbName });
     await old.ensureIndexes();
     const sid = randomUUID();
     await old.upsertSession({ sessionId: sid });
@@ -91,7 +73,7 @@ describe('run briefs', () => {
     // As a store from before briefs: the ledger alone.
     await legacy.collection(COLLECTIONS.runBriefs).drop();
 
-    const opened = createMongoStore({ client, dbName });
+    const opened = createMongoStore({ client: t.client, dbName });
     await opened.ensureIndexes();
     expect(await briefsAndLedger(legacy, sid)).toEqual({ briefs: ['legacy-0:success:0.5', 'legacy-1:success:0.25'], ledger: ['legacy-0:success:0.5', 'legacy-1:success:0.25'] });
     await opened.recordRun(entry({ runId: 'after', sessionId: sid, costUsd: 1, startedAt: new Date('2026-02-01T00:00:00Z') }));
@@ -102,10 +84,10 @@ describe('run briefs', () => {
   it('until the store is marked complete, totals are read from the ledger itself', async () => {
     const dbName = testDbName('unmarked-briefs');
     // No ensureIndexes: this process never saw the store complete.
-    const unmarked = createMongoStore({ client, dbName });
+    const unmarked = createMongoStore({ client: t.client, dbName });
     const sid = randomUUID();
     await unmarked.upsertSession({ sessionId: sid });
-    await client.db(dbName).collection(COLLECTIONS.runs).insertOne({ ...entryDoc('written-elsewhere', sid, 2), _id: 'written-elsewhere' as never });
+    await t.client.db(dbName).collection(COLLECTIONS.runs).insertOne({ ...entryDoc('written-elsewhere', sid, 2), _id: 'written-elsewhere' as never });
     await unmarked.recordRun(entry({ runId: 'here', sessionId: sid, costUsd: 0.5 }));
     expect((await unmarked.getSession(sid))?.totalCostUsd).toBe(2.5);
   });
