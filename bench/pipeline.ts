@@ -5,8 +5,9 @@
  *  2. 10 parallel forks vs 1 fork (target <= 2.0), and vs 10 parallel forks with the runner alone (target <= 1.10);
  *  3. 50 concurrent one-step pipelines on one worker: completions, wall time, worker peak RSS.
  * Run: npx tsx bench/pipeline.ts   (needs `bash scripts/setup.sh` first)
- * BENCH_ROUNDS (default 2): rounds of 1 and 2, each side's run alternating with the other's; the
- * best round of each side is compared, as the CLI's own time drifts by several percent between minutes.
+ * BENCH_ROUNDS (default 5): rounds of 1 and 2, each side's run alternating with the other's; the
+ * best round of each side is compared, as the CLI's own time drifts by several percent between
+ * minutes (the median of the rounds' own ratios is printed beside it).
  *
  * Where a step's time goes is printed per step for both paths, from what the system records
  * already: the workflow's history (activity scheduled, started, completed; the next workflow
@@ -77,8 +78,9 @@ async function withWorker<T>(concurrency: number, fn: (client: Awaited<ReturnTyp
 }
 
 const prompts = Array.from({ length: 10 }, (_, i) => `bench step ${i + 1}`);
-/** Alternating rounds of each comparison; default 2. */
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+/** Alternating rounds of each comparison; default 5. */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
 
 // 1. Ten steps through Temporal and the store vs ten direct runner calls, alternately, ROUNDS times:
 //    the CLI's own time drifts by several percent between minutes, so each side's best round is compared.
@@ -105,10 +107,10 @@ async function directPipeline(): Promise<DirectRun> {
 }
 
 let directSteps: DirectRun['steps'] = [];
-const { direct, durable, durableId } = await withWorker(2, async (client) => {
+const { direct, durable, durableId, ratios } = await withWorker(2, async (client) => {
   // Warm-up: the first workflow bundles the code; not part of a pipeline's cost.
   await client.query('warm up');
-  const best = { direct: Infinity, durable: Infinity, durableId: '' };
+  const best = { direct: Infinity, durable: Infinity, durableId: '', ratios: [] as number[] };
   for (let round = 1; round <= ROUNDS; round++) {
     const d = await directPipeline();
     const start = Date.now();
@@ -117,6 +119,7 @@ const { direct, durable, durableId } = await withWorker(2, async (client) => {
     if (result.status !== 'completed') throw new Error(`pipeline ${result.status}`);
     const ms = Date.now() - start;
     console.log(`round ${round}: durable ${seconds(ms)} s, direct runner ${seconds(d.ms)} s, ratio ${(ms / d.ms).toFixed(2)}`);
+    best.ratios.push(ms / d.ms);
     if (d.ms < best.direct) [best.direct, directSteps] = [d.ms, d.steps];
     if (ms < best.durable) [best.durable, best.durableId] = [ms, workflowId];
   }
@@ -124,7 +127,7 @@ const { direct, durable, durableId } = await withWorker(2, async (client) => {
 });
 await printPhases(durableId);
 console.log(
-  `10-step pipeline, best of ${ROUNDS}: durable ${seconds(durable)} s, direct runner ${seconds(direct)} s, ratio ${(durable / direct).toFixed(2)} (target <= 1.10), load ${os.loadavg()[0]!.toFixed(1)}`,
+  `10-step pipeline, best of ${ROUNDS}: durable ${seconds(durable)} s, direct runner ${seconds(direct)} s, ratio ${(durable / direct).toFixed(2)} (target <= 1.10); median of the rounds' ratios ${median(ratios).toFixed(2)}; load ${os.loadavg()[0]!.toFixed(1)}`,
 );
 
 /** Per-step phases of the durable path (from history and ledger) beside the direct runner's steps. */
@@ -175,10 +178,11 @@ const forks = await withWorker(10, async (client) => {
     if (r.branches.some((b) => b.status !== 'completed')) throw new Error('a fork failed');
     return Date.now() - s;
   };
-  const best = { one: Infinity, ten: Infinity, oneDirect: Infinity, tenDirect: Infinity };
+  const best = { one: Infinity, ten: Infinity, oneDirect: Infinity, tenDirect: Infinity, ratios: [] as number[] };
   for (let round = 1; round <= ROUNDS; round++) {
     const [one, oneDirect, ten, tenDirect] = [await fanOut(1), await forkDirect(1), await fanOut(10), await forkDirect(10)];
     console.log(`round ${round}: 10 parallel forks through Temporal ${seconds(ten)} s, runner alone ${seconds(tenDirect)} s, ratio ${(ten / tenDirect).toFixed(2)}`);
+    best.ratios.push(ten / tenDirect);
     best.one = Math.min(best.one, one);
     best.ten = Math.min(best.ten, ten);
     best.oneDirect = Math.min(best.oneDirect, oneDirect);
@@ -188,7 +192,9 @@ const forks = await withWorker(10, async (client) => {
 });
 console.log(`forks: 1 fork ${seconds(forks.one)} s, 10 parallel forks ${seconds(forks.ten)} s, ratio ${(forks.ten / forks.one).toFixed(2)} (target <= 2.0) on ${os.cpus().length} cores`);
 console.log(`forks without Temporal: 1 fork ${seconds(forks.oneDirect)} s, 10 parallel ${seconds(forks.tenDirect)} s, ratio ${(forks.tenDirect / forks.oneDirect).toFixed(2)}`);
-console.log(`10 parallel forks through Temporal / runner alone, best of ${ROUNDS}: ${(forks.ten / forks.tenDirect).toFixed(2)} (target <= 1.10), load ${os.loadavg()[0]!.toFixed(1)}`);
+console.log(
+  `10 parallel forks through Temporal / runner alone, best of ${ROUNDS}: ${(forks.ten / forks.tenDirect).toFixed(2)} (target <= 1.10); median of the rounds' ratios ${median(forks.ratios).toFixed(2)}; load ${os.loadavg()[0]!.toFixed(1)}`,
+);
 
 // 3. Fifty concurrent pipelines on one worker.
 peakRss = process.memoryUsage().rss;

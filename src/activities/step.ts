@@ -117,7 +117,8 @@ export function createStepActivities(deps: StepDeps) {
     // Awaited by every write; a step that does not run now fails them all with why.
     holding.catch(() => undefined);
     // Every write of this step first checks that the session is still its own.
-    const write: FencedWrite = (fn) => step.call(async () => (await (await holding).check(), fn()));
+    const check = async () => (await holding).check();
+    const write: FencedWrite = (fn) => step.call(async () => (await check(), fn()));
     let spawnedAt: Date | undefined;
     const prepared = claimed.then(async ({ earlier }) => {
       await holding;
@@ -125,17 +126,23 @@ export function createStepActivities(deps: StepDeps) {
       // The run starts when its process does.
       const base = ledgerBase(step.input, step.runId, step.sessionId, step.attempt, spawnedAt ?? new Date());
       const session = sessionOf(step, await prepareConversation(step));
-      await write(() => store.recordRun(base, { session }));
+      // Fenced like every write: the check goes out with the entry's reads.
+      await step.call(() => store.recordRun(base, { session, check }));
       return { settled, base };
     });
+    let recorded = false;
     try {
       const outcome = await runClaude(ctx, step, prepared, stop.signal, write, () => (spawnedAt = new Date()));
       const { base, settled } = await prepared;
-      const entry = await recordOutcome(step, base, outcome, write);
+      const entry = await recordOutcome(step, base, outcome, write, check);
+      recorded = true;
       return resultFromLedger(step.input.stepKey, entry, settled, false);
     } finally {
       clearInterval(beat);
       await held?.release().catch(() => undefined);
+      // The transcripts the run replaced go while the step answers: pruning never touches the current
+      // one, and one cut short is finished by the next.
+      if (recorded) void store.pruneTranscripts(step.sessionId).catch(() => undefined);
     }
   }
 
@@ -291,7 +298,7 @@ export function createStepActivities(deps: StepDeps) {
   }
 
   /** Keeps the transcript of a good run and records the entry; a failed run's messages go (its spend stays) and its failure is thrown. */
-  async function recordOutcome(step: Attempt, base: RunLedgerEntry, outcome: RunOutcome, write: FencedWrite): Promise<RunLedgerEntry> {
+  async function recordOutcome(step: Attempt, base: RunLedgerEntry, outcome: RunOutcome, write: FencedWrite, check: () => Promise<void>): Promise<RunLedgerEntry> {
     const { sessionId, runId } = step;
     if (outcome.sessionId && outcome.sessionId !== sessionId) {
       logger.warn('CLI reported another session id than the one fixed', { expected: sessionId, got: outcome.sessionId });
@@ -299,8 +306,9 @@ export function createStepActivities(deps: StepDeps) {
     const entry = finishedEntry(base, outcome, step.progress);
     if (outcome.status !== 'failed') {
       // The transcript is stored with the entry, before the run is recorded complete (a retry of a recorded step does not run again).
+      // Fenced like every write: the check goes out with the entry's reads and the transcript's file.
       const transcript = await readTranscript(claude.configDir, step.cwd, sessionId);
-      await write(() => store.recordRun(entry, transcript ? { transcript } : {}));
+      await step.call(() => store.recordRun(entry, { ...(transcript ? { transcript } : {}), check }));
       if (step.input.conversation) {
         // The key's session, for a conversation re-opened later: recorded once the exchange is.
         const { key, exchange } = step.input.conversation;

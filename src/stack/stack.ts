@@ -97,8 +97,23 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   }
 }
 
+type TemporalOptions = { dataDir: string; logDir: string; ui: boolean; detached: boolean; port?: number };
+
+/** Tries at taking ports another process may take first (between our look and the server's bind). */
+const PORT_TRIES = 3;
+
 /** `port`: the frontend's port (a restart on the same data dir keeps its address); default a free one. */
-export async function startTemporal(options: { dataDir: string; logDir: string; ui: boolean; detached: boolean; port?: number }) {
+export async function startTemporal(options: TemporalOptions) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startTemporalOnce(options);
+    } catch (err) {
+      if (attempt >= PORT_TRIES || !String((err as Error).message).includes('address already in use')) throw err;
+    }
+  }
+}
+
+async function startTemporalOnce(options: TemporalOptions) {
   const [free, httpPort, metricsPort, uiPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
   const port = options.port ?? free;
   const address = `127.0.0.1:${port}`;

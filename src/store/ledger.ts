@@ -10,15 +10,15 @@ import { toEntry, toRunDoc, type RunDoc } from './documents.js';
 import { guard, mapError } from './errors.js';
 import { noteBrief, toBrief } from './run-briefs.js';
 import { sessionFields, tagRuns } from './sessions.js';
-import { nameCurrent, pruneFiles, writeTranscriptFile } from './transcripts.js';
+import { nameCurrent, writeTranscriptFile } from './transcripts.js';
 import { type RunLedgerEntry, type RunQuery, type SessionUpsert } from '../model/session.js';
 import { stepRunId } from '../model/workflow.js';
 import * as v from '../model/validation/index.js';
 
 /**
  * Writes a ledger entry and the session's fields derived from it. With `transcript`, the session's
- * transcript is stored and named current first, so a run recorded complete has its transcript;
- * the versions it replaces are deleted while the entry is written. With `session`, the session's
+ * transcript is stored and named current first, so a run recorded complete has its transcript
+ * (the versions it replaces stay listed until `pruneTranscripts`). With `session`, the session's
  * own fields are upserted in the same write (a run's start: its session and its `running` entry).
  */
 export async function recordRun(c: StoreContext, entry: RunLedgerEntry, options?: RecordRunOptions): Promise<void> {
@@ -27,19 +27,22 @@ export async function recordRun(c: StoreContext, entry: RunLedgerEntry, options?
   const transcript = o.transcript === undefined ? null : v.bytes(o.transcript, 'options.transcript');
   const session = o.session === undefined ? null : v.validateSessionUpsert(o.session);
   if (session && session.sessionId !== e.sessionId) throw invalidInput('options.session.sessionId', `must be the entry's session (${e.sessionId})`);
+  if (o.check !== undefined && typeof o.check !== 'function') throw invalidInput('options.check', 'must be a function');
+  const check = o.check as RecordRunOptions['check'];
   await guard(async () => {
-    // What the entry and the session's fields derive from is read while the transcript's file is
-    // written (nothing names it yet); a starting run has stored no message yet.
+    // What the entry and the session's fields derive from is read, and the check made, while the
+    // transcript's file is written (nothing names it yet); a starting run has stored no message yet.
     const [existing, before, file, fields] = await Promise.all([
       c.runs.findOne({ _id: e.runId }, { projection: { sessionId: 1 } }),
       readDerivation(c, e.sessionId, e.status === 'running' ? 'ledger' : 'run'),
       transcript ? writeTranscriptFile(c, e.sessionId, e.runId, transcript) : null,
       session ? sessionFields(c, session) : null,
+      check?.(),
     ]);
     if (existing && existing.sessionId !== e.sessionId) {
       throw invalidInput('entry.sessionId', `differs from the session of run ${e.runId} (${existing.sessionId})`);
     }
-    const replaced = file ? await nameCurrent(c, e.sessionId, file) : [];
+    if (file) await nameCurrent(c, e.sessionId, file);
     // The ledger carries the session's tags too, so reports by tag see every run of a tagged session.
     const had = before.session?.tags ?? [];
     const added = (session?.tags ?? []).filter((t) => !had.includes(t));
@@ -51,7 +54,6 @@ export async function recordRun(c: StoreContext, entry: RunLedgerEntry, options?
       upsertOne(c.runs, { _id }, { $set: doc }),
       noteBrief(c, e.sessionId, brief),
       writeDerived(c, e.sessionId, withRun(before, brief), e, fields ? { set: fields, tags: session?.tags ?? [] } : null),
-      replaced.length > 0 ? pruneFiles(c, e.sessionId, replaced) : null,
       added.length > 0 ? tagRuns(c, e.sessionId, added) : null,
     ]);
   });
@@ -63,6 +65,8 @@ export interface RecordRunOptions {
   transcript?: Uint8Array;
   /** The session's own fields, upserted with the entry; default none. */
   session?: SessionUpsert;
+  /** A precondition (a fence), made beside the reads: if it throws, nothing is named or written; default none. */
+  check?: () => Promise<void>;
 }
 
 export async function getRun(c: StoreContext, runId: string): Promise<RunLedgerEntry | null> {

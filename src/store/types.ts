@@ -57,10 +57,11 @@ export interface SessionStore {
   discardRunMessages(sessionId: string, runId: string): Promise<number>;
   /**
    * Write a ledger entry (upsert by runId) and the session's totals derived from the ledger. With
-   * `transcript`, the session's transcript is stored and made current first (the previous ones go);
-   * with `session`, the session's own fields are upserted in the same write.
+   * `transcript`, the session's transcript is stored and made current first (the previous ones stay
+   * until `pruneTranscripts`); with `session`, the session's own fields are upserted in the same
+   * write; `check` (a fence) is made beside the reads, and nothing is written unless it passes.
    */
-  recordRun(entry: RunLedgerEntry, options?: { transcript?: Uint8Array; session?: SessionUpsert }): Promise<void>;
+  recordRun(entry: RunLedgerEntry, options?: { transcript?: Uint8Array; session?: SessionUpsert; check?: () => Promise<void> }): Promise<void>;
   getRun(runId: string): Promise<RunLedgerEntry | null>;
   /** Ledger entries of one step, oldest first (its attempts); with `attempts`, those of attempts 1 to `attempts`, read by key. */
   runsOfStep(stepKey: string, options?: { attempts?: number }): Promise<RunLedgerEntry[]>;
