@@ -14,11 +14,11 @@
  * task) and the step's ledger entry (when the step began its run, and the `claude` process's
  * duration), so the workflow history stays as it is. Phases of the durable path:
  * - sched: activity scheduled to activity started (the worker picking the task up);
- * - before: activity started to the ledger's `startedAt` (the step's earlier attempts, the session's
- *   lease, the transcript checked or restored);
- * - claude: the process, spawn to exit (the runner's `durationMs`); the session and its `running`
- *   entry are written while the CLI starts up;
- * - after: process exit to activity completed (last appends, transcript save, ledger and session writes);
+ * - before: activity started to the ledger's `startedAt`, the process's spawn (the request checked);
+ * - claude: the process, spawn to exit (the runner's `durationMs`, which also counts the spawn); the
+ *   step's earlier attempts, its lease, the conversation, the session and its `running` entry are
+ *   prepared while the CLI starts up, and the last messages are stored at its result line;
+ * - after: process exit to activity completed (transcript and ledger entry, the lease released);
  * - next: activity completed to the next workflow task started.
  */
 import { randomUUID } from 'node:crypto';
