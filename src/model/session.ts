@@ -289,6 +289,16 @@ export interface SessionUpsert {
   status?: SessionStatus;
 }
 
+/** What `recordRun` writes beside the ledger entry. */
+export interface RecordRunOptions {
+  /** The session's transcript after the run, stored and made current before the entry; default none. */
+  transcript?: Uint8Array;
+  /** The session's own fields, upserted in the same write as its totals; default none. */
+  session?: SessionUpsert;
+  /** A precondition (a fence), made beside the reads: if it throws, nothing is named or written; default none. */
+  check?: () => Promise<void>;
+}
+
 /**
  * A conversation as the store keeps it: its key's current session, so a closed conversation re-opened with the
  * same key resumes where it left off, whichever worker runs it. `exchanges` counts prompt-and-reply pairs.

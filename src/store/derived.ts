@@ -8,7 +8,7 @@
 import { type UpdateFilter } from 'mongodb';
 import { upsertOne, type StoreContext } from './context.js';
 import { insertDefaults, parseJson, units, unitsToUsd, runStatusToSession, type RunBrief, type SessionDoc } from './documents.js';
-import { readBriefs } from './run-briefs.js';
+import { inLedgerOrder, readBriefs } from './run-briefs.js';
 import { assistantText, summaryOf } from '../model/messages.js';
 import { type Origin, type RunLedgerEntry } from '../model/session.js';
 import { advanceScope } from './scope-pointers.js';
@@ -46,10 +46,7 @@ export async function readDerivation(c: StoreContext, sessionId: string, cause: 
 
 /** The derivation with one run as it is being written (replacing the one read, if any), in ledger order. */
 export function withRun(d: Derivation, run: RunBrief): Derivation {
-  const runs = [...d.runs.filter((r) => r.runId !== run.runId), run].sort(
-    (a, b) => a.startedAt.getTime() - b.startedAt.getTime() || (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0),
-  );
-  return { ...d, runs };
+  return { ...d, runs: inLedgerOrder([...d.runs.filter((r) => r.runId !== run.runId), run]) };
 }
 
 /**

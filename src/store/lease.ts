@@ -62,9 +62,14 @@ export async function currentLease(c: LeaseCollections, sessionId: string): Prom
   return claimed ?? before;
 }
 
+/** Whether a lease document is still its holder's: not released, not taken over. */
+function standing(doc: LeaseState & { superseded?: boolean }): boolean {
+  return !doc.released && doc.superseded !== true;
+}
+
 /** Whether a lease document still keeps others out at `now`. */
 export function isLive<T extends LeaseState & { superseded?: boolean }>(doc: T | null, now: Date): doc is T {
-  return doc !== null && !doc.released && doc.superseded !== true && doc.expiresAt.getTime() > now.getTime();
+  return doc !== null && standing(doc) && doc.expiresAt.getTime() > now.getTime();
 }
 
 /**
@@ -81,14 +86,14 @@ export async function tryAcquireLease(
 ): Promise<LeaseAttempt> {
   const current = await currentLease(c, input.sessionId);
   const sameStep = current !== null && input.stepKey !== null && current.stepKey === input.stepKey;
-  if (current && current.holder === input.holder && !current.released && current.superseded !== true) {
+  if (current && current.holder === input.holder && standing(current)) {
     // Already ours (a retried call): renew.
     const expiresAt = new Date(now.getTime() + input.ttlMs);
     await c.leases.updateOne({ _id: current._id, holder: input.holder }, { $set: { expiresAt } });
     return { acquired: true, lease: toLease({ ...current, expiresAt }) };
   }
   // A superseded lease whose taker stopped before inserting its token is held by no one.
-  const free = current === null || current.released || current.superseded === true || sameStep || expired(current);
+  const free = current === null || !standing(current) || sameStep || expired(current);
   if (!free) return { acquired: false, current: toState(current) };
   const token = (current?.token ?? 0) + 1;
   const doc: LeaseDoc = {
@@ -102,7 +107,7 @@ export async function tryAcquireLease(
     released: false,
   };
   // The holder of a lease taken over learns it from its own document, before the next token exists.
-  const takenOver = current !== null && !current.released && current.superseded !== true;
+  const takenOver = current !== null && standing(current);
   await Promise.all([
     upsertOne(c.heads, { _id: input.sessionId }, { $max: { token } }),
     takenOver ? c.leases.updateOne({ _id: current._id }, { $set: { superseded: true } }) : null,
@@ -132,7 +137,7 @@ export async function renewLease(c: LeaseCollections, lease: SessionLease, ttlMs
 /** The fence: true while this lease is not released and not taken over (a taker marks it before its own token exists). */
 export async function holdsLease(c: LeaseCollections, lease: SessionLease): Promise<boolean> {
   const mine = await c.leases.findOne({ _id: leaseId(lease.sessionId, lease.token) });
-  return mine !== null && mine.holder === lease.holder && !mine.released && mine.superseded !== true;
+  return mine !== null && mine.holder === lease.holder && standing(mine);
 }
 
 export async function releaseLease(c: LeaseCollections, lease: SessionLease): Promise<void> {

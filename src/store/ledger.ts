@@ -11,7 +11,7 @@ import { guard, mapError } from './errors.js';
 import { noteBrief, toBrief } from './run-briefs.js';
 import { sessionFields, tagRuns } from './sessions.js';
 import { nameCurrent, writeTranscriptFile } from './transcripts.js';
-import { type RunLedgerEntry, type RunQuery, type SessionUpsert } from '../model/session.js';
+import { type RecordRunOptions, type RunLedgerEntry, type RunQuery } from '../model/session.js';
 import { stepRunId } from '../model/workflow.js';
 import * as v from '../model/validation/index.js';
 
@@ -23,12 +23,7 @@ import * as v from '../model/validation/index.js';
  */
 export async function recordRun(c: StoreContext, entry: RunLedgerEntry, options?: RecordRunOptions): Promise<void> {
   const e = v.validateRunEntry(entry);
-  const o = v.optionalObject(options, 'options');
-  const transcript = o.transcript === undefined ? null : v.bytes(o.transcript, 'options.transcript');
-  const session = o.session === undefined ? null : v.validateSessionUpsert(o.session);
-  if (session && session.sessionId !== e.sessionId) throw invalidInput('options.session.sessionId', `must be the entry's session (${e.sessionId})`);
-  if (o.check !== undefined && typeof o.check !== 'function') throw invalidInput('options.check', 'must be a function');
-  const check = o.check as RecordRunOptions['check'];
+  const { transcript, session, check } = v.recordRunOptions(options, e.sessionId);
   await guard(async () => {
     // What the entry and the session's fields derive from is read, and the check made, while the
     // transcript's file is written (nothing names it yet); a starting run has stored no message yet.
@@ -57,16 +52,6 @@ export async function recordRun(c: StoreContext, entry: RunLedgerEntry, options?
       added.length > 0 ? tagRuns(c, e.sessionId, added) : null,
     ]);
   });
-}
-
-/** What `recordRun` writes beside the entry. */
-export interface RecordRunOptions {
-  /** The session's transcript after the run; default none. */
-  transcript?: Uint8Array;
-  /** The session's own fields, upserted with the entry; default none. */
-  session?: SessionUpsert;
-  /** A precondition (a fence), made beside the reads: if it throws, nothing is named or written; default none. */
-  check?: () => Promise<void>;
 }
 
 export async function getRun(c: StoreContext, runId: string): Promise<RunLedgerEntry | null> {

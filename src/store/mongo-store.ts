@@ -58,6 +58,7 @@ import {
   type ListOptions,
   type LoadResult,
   type MessageInput,
+  type RecordRunOptions,
   type Page,
   type RunLedgerEntry,
   type RunQuery,
@@ -210,7 +211,7 @@ class MongoStore implements MongoSessionStore {
   }
 
   // Ledger and reports
-  recordRun(entry: RunLedgerEntry, options?: ledger.RecordRunOptions): Promise<void> {
+  recordRun(entry: RunLedgerEntry, options?: RecordRunOptions): Promise<void> {
     return ledger.recordRun(this.c, entry, options);
   }
   getRun(runId: string): Promise<RunLedgerEntry | null> {

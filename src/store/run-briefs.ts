@@ -11,6 +11,7 @@
  * worker's `ensureIndexes`), which marks the store complete; until then totals read the ledger itself.
  */
 import { createHash } from 'node:crypto';
+import { type Filter } from 'mongodb';
 import { upsertOne, type StoreContext } from './context.js';
 import { type RunBrief, type RunDoc } from './documents.js';
 
@@ -73,11 +74,9 @@ export async function forgetBrief(c: StoreContext, sessionId: string, runId: str
 export async function rebuildBriefs(c: StoreContext, sessionIds: readonly string[]): Promise<void> {
   for (let i = 0; i < sessionIds.length; i += 500) {
     const chunk = sessionIds.slice(i, i + 500);
-    const bySession = new Map<string, Record<string, RunBrief>>(chunk.map((id) => [id, {}]));
-    for await (const d of c.runs.find({ sessionId: { $in: [...chunk] } }, { projection: { ...BRIEF_FIELDS, sessionId: 1 } })) {
-      bySession.get(d.sessionId)![briefKey(d._id)] = toBrief(d);
-    }
-    await Promise.all([...bySession].map(([id, runs]) => upsertOne(c.runBriefs, { _id: id }, { $set: { runs } })));
+    const bySession = await briefsBySession(c, { sessionId: { $in: [...chunk] } });
+    // A session without entries any more gets an empty document.
+    await Promise.all(chunk.map((id) => upsertOne(c.runBriefs, { _id: id }, { $set: { runs: bySession.get(id) ?? {} } })));
   }
 }
 
@@ -87,19 +86,24 @@ export async function rebuildBriefs(c: StoreContext, sessionIds: readonly string
  */
 export async function backfillBriefs(c: StoreContext): Promise<void> {
   if (await briefsComplete(c)) return;
-  const bySession = new Map<string, Map<string, RunBrief>>();
-  for await (const d of c.runs.find({}, { projection: { ...BRIEF_FIELDS, sessionId: 1 } })) {
-    const runs = bySession.get(d.sessionId) ?? new Map<string, RunBrief>();
-    runs.set(briefKey(d._id), toBrief(d));
-    bySession.set(d.sessionId, runs);
-  }
-  for (const [sessionId, runs] of bySession) {
+  for (const [sessionId, runs] of await briefsBySession(c, {})) {
     const have = (await c.runBriefs.findOne({ _id: sessionId }))?.runs ?? {};
-    const missing = Object.fromEntries([...runs].filter(([k]) => !(k in have)).map(([k, b]) => [`runs.${k}`, b]));
+    const missing = Object.fromEntries(Object.entries(runs).filter(([k]) => !(k in have)).map(([k, b]) => [`runs.${k}`, b]));
     if (Object.keys(missing).length > 0) await upsertOne(c.runBriefs, { _id: sessionId }, { $set: missing });
   }
   await upsertOne(c.runBriefs, { _id: COMPLETE_ID }, { $set: { at: c.clock() } });
   c.briefs.complete = true;
+}
+
+/** The briefs of the ledger entries matching `filter`, by session and key. */
+async function briefsBySession(c: StoreContext, filter: Filter<RunDoc>): Promise<Map<string, Record<string, RunBrief>>> {
+  const bySession = new Map<string, Record<string, RunBrief>>();
+  for await (const d of c.runs.find(filter, { projection: { ...BRIEF_FIELDS, sessionId: 1 } })) {
+    const runs = bySession.get(d.sessionId) ?? {};
+    runs[briefKey(d._id)] = toBrief(d);
+    bySession.set(d.sessionId, runs);
+  }
+  return bySession;
 }
 
 async function briefsComplete(c: StoreContext): Promise<boolean> {
@@ -115,7 +119,8 @@ function briefKey(runId: string): string {
   return `r${createHash('sha256').update(runId).digest('hex').slice(0, 32)}`;
 }
 
-function inLedgerOrder(briefs: RunBrief[]): RunBrief[] {
+/** Briefs in ledger order: by start, then by run id. */
+export function inLedgerOrder(briefs: RunBrief[]): RunBrief[] {
   return briefs.sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime() || (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0));
 }
 

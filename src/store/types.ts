@@ -12,6 +12,7 @@ import {
   type ListOptions,
   type LoadResult,
   type MessageInput,
+  type RecordRunOptions,
   type Page,
   type RunLedgerEntry,
   type RunQuery,
@@ -61,7 +62,7 @@ export interface SessionStore {
    * until `pruneTranscripts`); with `session`, the session's own fields are upserted in the same
    * write; `check` (a fence) is made beside the reads, and nothing is written unless it passes.
    */
-  recordRun(entry: RunLedgerEntry, options?: { transcript?: Uint8Array; session?: SessionUpsert; check?: () => Promise<void> }): Promise<void>;
+  recordRun(entry: RunLedgerEntry, options?: RecordRunOptions): Promise<void>;
   getRun(runId: string): Promise<RunLedgerEntry | null>;
   /** Ledger entries of one step, oldest first (its attempts); with `attempts`, those of attempts 1 to `attempts`, read by key. */
   runsOfStep(stepKey: string, options?: { attempts?: number }): Promise<RunLedgerEntry[]>;

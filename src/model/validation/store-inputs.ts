@@ -21,6 +21,7 @@ import {
   type SaveSessionOptions,
   type SearchQuery,
   type SessionMetadata,
+  type RecordRunOptions,
   type SessionUpsert,
 } from '../session.js';
 import {
@@ -289,6 +290,22 @@ export function costQuery(value: unknown): { by: CostReportQuery['by']; since?: 
   if (o.until !== undefined) out.until = date(o.until, 'until');
   if (o.tags !== undefined) out.tags = nonEmptyTags(o.tags, 'tags');
   dateRange(out.since, out.until, 'since', 'until');
+  return out;
+}
+
+/** `recordRun`'s options for an entry of `sessionId`. */
+export function recordRunOptions(value: unknown, sessionId: string): RecordRunOptions {
+  const o = optionalObject(value, 'options');
+  const out: RecordRunOptions = {};
+  if (o.transcript !== undefined) out.transcript = bytes(o.transcript, 'options.transcript');
+  if (o.session !== undefined) {
+    out.session = validateSessionUpsert(o.session);
+    if (out.session.sessionId !== sessionId) throw invalidInput('options.session.sessionId', `must be the entry's session (${sessionId})`);
+  }
+  if (o.check !== undefined) {
+    if (typeof o.check !== 'function') throw invalidInput('options.check', 'must be a function');
+    out.check = o.check as () => Promise<void>;
+  }
   return out;
 }
 
