@@ -70,14 +70,14 @@ export function createStepActivities(deps: StepDeps) {
       await claude.check?.(step.request, step.cwd);
     });
     // The step's attempts so far (by key: this one's too, which a reset workflow can find recorded), and a
-    // first try at its session's lease that takes it only if it is free.
-    const claimed = Promise.all([step.call(() => store.runsOfStep(input.stepKey, { attempts: step.attempt })), step.holdIfFree(step.sessionId)]);
-    // The CLI starts up meanwhile; it is stopped before it reads its prompt if the step does not run now.
-    const early = claimed.then(([earlier, free]) => {
+    // first try at its session's lease that takes it only if it is free. The CLI starts up meanwhile; it is
+    // stopped before it reads its prompt if the step does not run now.
+    const early = async (): Promise<Claimed> => {
+      const [earlier, free] = await Promise.all([step.call(() => store.runsOfStep(input.stepKey, { attempts: step.attempt })), step.holdIfFree(step.sessionId)]);
       const done = earlier.find((r) => r.status !== 'running' && r.status !== 'failed');
       if (done || !free) throw new NotNow(earlier, free, done);
       return { earlier, lease: free };
-    });
+    };
     try {
       return await execute(ctx, step, early);
     } catch (error) {
@@ -88,19 +88,22 @@ export function createStepActivities(deps: StepDeps) {
         return resultFromLedger(input.stepKey, done, earlier);
       }
       // Another run holds the session: wait for it, then run.
-      return await execute(ctx, step, step.hold(step.sessionId).then((held) => ({ earlier, lease: held })));
+      return await execute(ctx, step, async () => ({ earlier, lease: await step.hold(step.sessionId) }));
     }
   }
 
   /**
-   * One run of the step under its session's lease (`claimed`). The CLI is spawned at once and starts up
-   * while the lease is taken, lost attempts are settled, the conversation is put in place and the session
-   * and its `running` entry are written: it reads its prompt to EOF, and only then its transcript, so it
-   * can spend only once they are (a lost attempt is always found and settled).
+   * One run of the step under its session's lease (`claim`). The CLI is spawned at once and starts up
+   * while the claim goes out, lost attempts are settled, the conversation is put in place and the
+   * session and its `running` entry are written: it reads its prompt to EOF, and only then its
+   * transcript, so it can spend only once they are (a lost attempt is always found and settled).
    */
-  async function execute(ctx: Context, step: Attempt, claimed: Promise<{ earlier: RunLedgerEntry[]; lease: SessionLease }>): Promise<StepResult> {
+  async function execute(ctx: Context, step: Attempt, claim: () => Promise<Claimed>): Promise<StepResult> {
     const ttlMs = ctx.info.heartbeatTimeoutMs || DEFAULT_LEASE_TTL_MS;
     const stop = new AbortController();
+    // The claim's store commands go out after the spawn, not ahead of it.
+    let go!: () => void;
+    const claimed = new Promise<void>((resolve) => (go = resolve)).then(claim);
     let held: HeldSession | undefined;
     let beat: NodeJS.Timeout | undefined;
     const holding = claimed.then(({ lease }) => {
@@ -132,7 +135,11 @@ export function createStepActivities(deps: StepDeps) {
     });
     let recorded = false;
     try {
-      const outcome = await runClaude(ctx, step, prepared, stop.signal, write, () => (spawnedAt = new Date()));
+      const started = () => {
+        spawnedAt ??= new Date();
+        go();
+      };
+      const outcome = await runClaude(ctx, step, prepared, stop.signal, write, started);
       const { base, settled } = await prepared;
       const entry = await recordOutcome(step, base, outcome, write, check);
       recorded = true;
@@ -249,7 +256,8 @@ export function createStepActivities(deps: StepDeps) {
     prepared: Promise<{ base: RunLedgerEntry }>,
     leaseLost: AbortSignal,
     write: FencedWrite,
-    onSpawn: () => void,
+    /** The process is spawned, or the run ended without one: called once or twice. */
+    started: () => void,
   ): Promise<RunOutcome> {
     const { progress, sessionId, runId } = step;
     const spend = emptySpend();
@@ -261,7 +269,7 @@ export function createStepActivities(deps: StepDeps) {
         configDir: claude.configDir,
         signal: AbortSignal.any([ctx.cancellationSignal, leaseLost]),
         promptAfter: prepared,
-        onSpawn,
+        onSpawn: started,
         onBatch: async (batch) => {
           for (const m of batch) countLine(spend, m.type, m.data);
           // Partial-message events only feed the estimate: the conversation is the complete lines.
@@ -276,6 +284,7 @@ export function createStepActivities(deps: StepDeps) {
     } catch (error) {
       run = { error };
     }
+    started();
     // Nothing more is written before the session and its entry are; if they could not be, the CLI
     // never had its prompt, so there is nothing to record and this throws why.
     const { base } = await prepared;
@@ -367,6 +376,12 @@ export function createStepActivities(deps: StepDeps) {
 function attemptDeadline(info: Info): number {
   const start = info.currentAttemptScheduledTimestampMs || Date.now();
   return start + (info.startToCloseTimeoutMs || 3_600_000) - DEADLINE_MARGIN_MS;
+}
+
+/** What a run of the step starts from: its attempts so far and its session's lease. */
+interface Claimed {
+  earlier: RunLedgerEntry[];
+  lease: SessionLease;
 }
 
 /** The step does not run in this attempt's first try: it is done already, or another run holds its session. */
