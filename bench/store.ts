@@ -12,8 +12,9 @@
  * - BENCH_SCAN_MAX: largest size at which the search-based `continue` (the scan the pointer replaces) is timed too; default 10000.
  * - BENCH_SEARCH_AT: the size at which listing and search are timed (FerretDB v1 scans every session for them); default 10000.
  * - BENCH_ITERATIONS: timed runs of each listing/search query; default 5.
+ * - BENCH_TRANSCRIPT_MB: transcript sizes, in MB, at which saving one more turn is timed; default 0.15,1,5.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { MongoClient } from 'mongodb';
 import { createMongoStore, type MongoSessionStore } from '../src/store/mongo-store.js';
@@ -28,6 +29,7 @@ const SCAN_MAX = Number(process.env.BENCH_SCAN_MAX ?? 10_000);
 const SEARCH_AT = Number(process.env.BENCH_SEARCH_AT ?? 10_000);
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 5);
 const SCOPES = 50;
+const TRANSCRIPT_MB = (process.env.BENCH_TRANSCRIPT_MB ?? '0.15,1,5').split(',').map(Number);
 
 function line(sessionId: string, i: number): string {
   const text = `Reply ${i}: ${'lorem ipsum dolor sit amet '.repeat(30)}`;
@@ -62,6 +64,41 @@ async function benchAppends(uri: string): Promise<void> {
     await dropDb(uri, store);
   }
   console.log(`append batched/single ratio: ${(rates.batched! / rates.single!).toFixed(1)}x`);
+}
+
+/**
+ * Saving a transcript one turn longer, at growing transcript sizes: by a store that compressed the
+ * shorter one (only the turn is compressed) and by one that did not (the whole is). The lines carry
+ * random text, so they compress about as little as a real session's.
+ */
+async function benchTranscripts(uri: string): Promise<void> {
+  const client = new MongoClient(uri);
+  const dbName = `bench_transcripts_${Date.now()}`;
+  const turn = () => `${JSON.stringify({ type: 'assistant', uuid: randomUUID(), message: { content: [{ type: 'text', text: randomBytes(1500).toString('base64') }] } })}\n`;
+  try {
+    const kept = createMongoStore({ client, dbName });
+    await kept.ensureIndexes();
+    for (const mb of TRANSCRIPT_MB) {
+      const sid = randomUUID();
+      let plain = '';
+      while (plain.length < mb * 1e6) plain += turn();
+      await kept.saveTranscript(sid, 'run-0', Buffer.from(plain));
+      const times: Record<'appended' | 'whole', number[]> = { appended: [], whole: [] };
+      for (let i = 1; i <= 5; i++) {
+        for (const mode of ['appended', 'whole'] as const) {
+          plain += turn();
+          // A store of its own has compressed nothing yet, so it compresses the whole transcript.
+          const store = mode === 'appended' ? kept : createMongoStore({ client, dbName });
+          const t0 = performance.now();
+          await store.saveTranscript(sid, `run-${i}-${mode}`, Buffer.from(plain));
+          times[mode].push(performance.now() - t0);
+        }
+      }
+      console.log(`save a transcript of ${mb} MB one turn longer: p50 ${fmt(pct(times.appended, 50))} ms compressing the turn, ${fmt(pct(times.whole, 50))} ms compressing the whole`);
+    }
+  } finally {
+    await client.close();
+  }
 }
 
 async function dropDb(uri: string, store: MongoSessionStore): Promise<void> {
@@ -188,6 +225,7 @@ async function main(): Promise<void> {
   try {
     await benchAppends(server.uri);
     await benchCleanup(server.uri);
+    await benchTranscripts(server.uri);
     await benchLookups(server.uri);
   } finally {
     if (process.env.MONGODB_URI) {

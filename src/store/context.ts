@@ -11,6 +11,7 @@ import {
   type SessionDoc,
   type TranscriptFilesDoc,
 } from './documents.js';
+import { TranscriptTails } from './transcript-tails.js';
 import { isDuplicateKey } from './errors.js';
 
 export interface StoreContext {
@@ -30,6 +31,8 @@ export interface StoreContext {
   readonly briefs: { complete: boolean; checkedAt: number };
   readonly transcripts: GridFSBucket;
   readonly overflow: GridFSBucket;
+  /** The transcripts this process compressed last, so a save compresses only what was appended. */
+  readonly transcriptTails: TranscriptTails;
   /** Run start marks already read or written: `appendMessages` is called once per batch. */
   readonly runStartCache: Map<string, RunStartDoc>;
   /** Lines longer than this many UTF-8 bytes go to GridFS. */
@@ -52,6 +55,7 @@ export function createContext(db: Db, now: () => Date, inlineLimit: number): Sto
     briefs: { complete: false, checkedAt: 0 },
     transcripts: new GridFSBucket(db, { bucketName: COLLECTIONS.transcripts }),
     overflow: new GridFSBucket(db, { bucketName: COLLECTIONS.overflow }),
+    transcriptTails: new TranscriptTails(),
     runStartCache: new Map(),
     inlineLimit,
     clock() {

@@ -3,13 +3,15 @@
  * session (`transcript_files`, `_id` = the session id) names its current file and every file not
  * yet pruned (a file is named once its chunks and document are written), and chunk ids are
  * `<file id>:<n>`. Saving, loading and pruning are then lookups by `_id`, which FerretDB v1 serves
- * from an index (it scans for anything else), so they cost the same at any store size. The files stay ordinary GridFS files (`files_id`, `n`, `metadata.encoding:
- * 'gzip'`, since JSONL shrinks about fourfold): the cleanup finds them as before. Sessions saved
+ * from an index (it scans for anything else), so they cost the same at any store size. The files
+ * stay ordinary GridFS files (`files_id`, `n`, `metadata.encoding: 'gzip'`, since JSONL shrinks
+ * about fourfold; a save compresses only what was appended, see `transcript-tails.ts`): the cleanup
+ * finds them as before. Sessions saved
  * before pointers existed are read the old way (plain files found by session id).
  */
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
-import { gunzip as gunzipCb, gzip as gzipCb } from 'node:zlib';
+import { gunzip as gunzipCb } from 'node:zlib';
 import { Binary, ObjectId } from 'mongodb';
 import { upsertReturning, type StoreContext } from './context.js';
 import { COLLECTIONS, type GridFileDoc, type TranscriptFileRef } from './documents.js';
@@ -19,7 +21,6 @@ import * as v from '../model/validation/index.js';
 
 /** GridFS's default chunk size. */
 const CHUNK_BYTES = 255 * 1024;
-const gzip = promisify(gzipCb);
 const gunzip = promisify(gunzipCb);
 
 export async function saveTranscript(c: StoreContext, sessionId: string, runId: string, data: Uint8Array, options?: { prune?: boolean }): Promise<void> {
@@ -41,9 +42,9 @@ export async function saveTranscript(c: StoreContext, sessionId: string, runId: 
  */
 export async function writeTranscriptFile(c: StoreContext, sessionId: string, runId: string, data: Uint8Array): Promise<TranscriptFileRef> {
   const plain = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  const buffer = await gzip(plain, { level: 1 });
-  const ref: TranscriptFileRef = { fileId: new ObjectId(), length: buffer.length, chunkSize: CHUNK_BYTES, sha256: transcriptDigestOf(plain) };
-  await writeFile(c, sessionId, runId, buffer, ref);
+  const { gz, sha256 } = await c.transcriptTails.compress(sessionId, plain);
+  const ref: TranscriptFileRef = { fileId: new ObjectId(), length: gz.length, chunkSize: CHUNK_BYTES, sha256 };
+  await writeFile(c, sessionId, runId, gz, ref);
   return ref;
 }
 
