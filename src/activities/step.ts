@@ -12,7 +12,7 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { validateRunRequest } from '../model/validation/run-request.js';
 import { type RunOutcome, type RunRequest } from '../model/run.js';
 import { type RunLedgerEntry, type SessionLease, type SessionUpsert } from '../model/session.js';
-import { type SessionStore } from '../store/types.js';
+import { type PreparedRunRecord, type SessionStore } from '../store/types.js';
 import { createsSession, startsFromSession } from '../model/step-modes.js';
 import { stepRunId, type StepHeartbeat, type StepInput, type StepResult } from '../model/workflow.js';
 import { nonRetryable, withSessionId } from './failures.js';
@@ -135,13 +135,18 @@ export function createStepActivities(deps: StepDeps) {
     });
     let recorded = false;
     try {
-      const started = () => {
-        spawnedAt ??= new Date();
-        go();
+      let record: PreparedRunRecord | undefined;
+      const hooks: RunHooks = {
+        started: () => {
+          spawnedAt ??= new Date();
+          go();
+        },
+        // The entry's reads go out while the CLI exits.
+        resulted: () => (record ??= store.prepareRunRecord(step.sessionId, step.runId)),
       };
-      const outcome = await runClaude(ctx, step, prepared, stop.signal, write, started);
+      const outcome = await runClaude(ctx, step, prepared, stop.signal, write, hooks);
       const { base, settled } = await prepared;
-      const entry = await recordOutcome(step, base, outcome, write, check);
+      const entry = await recordOutcome(step, base, outcome, write, check, record);
       recorded = true;
       return resultFromLedger(step.input.stepKey, entry, settled, false);
     } finally {
@@ -256,8 +261,7 @@ export function createStepActivities(deps: StepDeps) {
     prepared: Promise<{ base: RunLedgerEntry }>,
     leaseLost: AbortSignal,
     write: FencedWrite,
-    /** The process is spawned, or the run ended without one: called once or twice. */
-    started: () => void,
+    hooks: RunHooks,
   ): Promise<RunOutcome> {
     const { progress, sessionId, runId } = step;
     const spend = emptySpend();
@@ -269,9 +273,10 @@ export function createStepActivities(deps: StepDeps) {
         configDir: claude.configDir,
         signal: AbortSignal.any([ctx.cancellationSignal, leaseLost]),
         promptAfter: prepared,
-        onSpawn: started,
+        onSpawn: hooks.started,
         onBatch: async (batch) => {
           for (const m of batch) countLine(spend, m.type, m.data);
+          if (batch.some((m) => m.type === 'result')) hooks.resulted();
           // Partial-message events only feed the estimate: the conversation is the complete lines.
           const lines = batch.filter((m) => m.type !== 'stream_event');
           if (lines.length > 0) await write(() => store.appendMessages(sessionId, runId, lines.map((m) => ({ seq: m.seq, raw: m.raw }))));
@@ -284,7 +289,7 @@ export function createStepActivities(deps: StepDeps) {
     } catch (error) {
       run = { error };
     }
-    started();
+    hooks.started();
     // Nothing more is written before the session and its entry are; if they could not be, the CLI
     // never had its prompt, so there is nothing to record and this throws why.
     const { base } = await prepared;
@@ -307,7 +312,14 @@ export function createStepActivities(deps: StepDeps) {
   }
 
   /** Keeps the transcript of a good run and records the entry; a failed run's messages go (its spend stays) and its failure is thrown. */
-  async function recordOutcome(step: Attempt, base: RunLedgerEntry, outcome: RunOutcome, write: FencedWrite, check: () => Promise<void>): Promise<RunLedgerEntry> {
+  async function recordOutcome(
+    step: Attempt,
+    base: RunLedgerEntry,
+    outcome: RunOutcome,
+    write: FencedWrite,
+    check: () => Promise<void>,
+    prepared: PreparedRunRecord | undefined,
+  ): Promise<RunLedgerEntry> {
     const { sessionId, runId } = step;
     if (outcome.sessionId && outcome.sessionId !== sessionId) {
       logger.warn('CLI reported another session id than the one fixed', { expected: sessionId, got: outcome.sessionId });
@@ -317,7 +329,8 @@ export function createStepActivities(deps: StepDeps) {
       // The transcript is stored with the entry, before the run is recorded complete (a retry of a recorded step does not run again).
       // Fenced like every write: the check goes out with the entry's reads and the transcript's file.
       const transcript = await readTranscript(claude.configDir, step.cwd, sessionId);
-      await step.call(() => store.recordRun(entry, { ...(transcript ? { transcript } : {}), check }));
+      const options = { ...(transcript ? { transcript } : {}), check };
+      await step.call(() => (prepared ? prepared.record(entry, options) : store.recordRun(entry, options)));
       if (step.input.conversation) {
         // The key's session, for a conversation re-opened later: recorded once the exchange is.
         const { key, exchange } = step.input.conversation;
@@ -376,6 +389,14 @@ export function createStepActivities(deps: StepDeps) {
 function attemptDeadline(info: Info): number {
   const start = info.currentAttemptScheduledTimestampMs || Date.now();
   return start + (info.startToCloseTimeoutMs || 3_600_000) - DEADLINE_MARGIN_MS;
+}
+
+/** What the step hears of its run as it goes. */
+interface RunHooks {
+  /** The process is spawned, or the run ended without one: called once or twice. */
+  started(): void;
+  /** The CLI printed its result line: the entry is known, the process is about to exit. */
+  resulted(): void;
 }
 
 /** What a run of the step starts from: its attempts so far and its session's lease. */

@@ -5,13 +5,14 @@
 import { type Filter } from 'mongodb';
 import { invalidInput } from '../model/failures.js';
 import { upsertOne, type StoreContext } from './context.js';
-import { readDerivation, withRun, writeDerived } from './derived.js';
+import { readDerivation, withRun, writeDerived, type Derivation, type RecomputeCause } from './derived.js';
 import { toEntry, toRunDoc, type RunDoc } from './documents.js';
 import { guard, mapError } from './errors.js';
 import { noteBrief, toBrief } from './run-briefs.js';
 import { sessionFields, tagRuns } from './sessions.js';
 import { nameCurrent, writeTranscriptFile } from './transcripts.js';
 import { type RecordRunOptions, type RunLedgerEntry, type RunQuery } from '../model/session.js';
+import { type PreparedRunRecord } from './types.js';
 import { stepRunId } from '../model/workflow.js';
 import * as v from '../model/validation/index.js';
 
@@ -22,14 +23,52 @@ import * as v from '../model/validation/index.js';
  * own fields are upserted in the same write (a run's start: its session and its `running` entry).
  */
 export async function recordRun(c: StoreContext, entry: RunLedgerEntry, options?: RecordRunOptions): Promise<void> {
+  await record(c, entry, options, null);
+}
+
+/**
+ * `recordRun` for one run, with its reads (the run, the session, its ledger in brief) sent now: for
+ * when the entry is known shortly before it can be written (a run's result line, before its process
+ * exits and its transcript is whole). The check still goes out with the write.
+ */
+export function prepareRunRecord(c: StoreContext, sessionId: string, runId: string): PreparedRunRecord {
+  const run = { sessionId: v.sessionId(sessionId), runId: v.runId(runId) };
+  // A failed read is read again by `record`, inside its error handling.
+  const read = readBasis(c, run.sessionId, run.runId, 'run');
+  read.catch(() => undefined);
+  return { record: (entry, options) => record(c, entry, options, { ...run, read }) };
+}
+
+/** What an entry's write derives from: the run as stored (its session), and the session's derivation. */
+interface Basis {
+  existing: Pick<RunDoc, 'sessionId'> | null;
+  before: Derivation;
+}
+
+async function readBasis(c: StoreContext, sessionId: string, runId: string, cause: RecomputeCause): Promise<Basis> {
+  const [existing, before] = await Promise.all([c.runs.findOne({ _id: runId }, { projection: { sessionId: 1 } }), readDerivation(c, sessionId, cause)]);
+  return { existing, before };
+}
+
+async function record(
+  c: StoreContext,
+  entry: RunLedgerEntry,
+  options: RecordRunOptions | undefined,
+  prepared: { sessionId: string; runId: string; read: Promise<Basis> } | null,
+): Promise<void> {
   const e = v.validateRunEntry(entry);
   const { transcript, session, check } = v.recordRunOptions(options, e.sessionId);
+  if (prepared && (prepared.sessionId !== e.sessionId || prepared.runId !== e.runId)) {
+    throw invalidInput('entry.runId', `is not the run prepared for (${prepared.runId} of session ${prepared.sessionId})`);
+  }
+  // A starting run has stored no message yet.
+  const cause: RecomputeCause = e.status === 'running' ? 'ledger' : 'run';
   await guard(async () => {
-    // What the entry and the session's fields derive from is read, and the check made, while the
-    // transcript's file is written (nothing names it yet); a starting run has stored no message yet.
-    const [existing, before, file, fields] = await Promise.all([
-      c.runs.findOne({ _id: e.runId }, { projection: { sessionId: 1 } }),
-      readDerivation(c, e.sessionId, e.status === 'running' ? 'ledger' : 'run'),
+    // What the entry and the session's fields derive from is read (unless it was), and the check made,
+    // while the transcript's file is written (nothing names it yet).
+    const basis = prepared ? prepared.read.catch(() => readBasis(c, e.sessionId, e.runId, cause)) : readBasis(c, e.sessionId, e.runId, cause);
+    const [{ existing, before: read }, file, fields] = await Promise.all([
+      basis,
       transcript ? writeTranscriptFile(c, e.sessionId, e.runId, transcript) : null,
       session ? sessionFields(c, session) : null,
       check?.(),
@@ -38,6 +77,7 @@ export async function recordRun(c: StoreContext, entry: RunLedgerEntry, options?
       throw invalidInput('entry.sessionId', `differs from the session of run ${e.runId} (${existing.sessionId})`);
     }
     if (file) await nameCurrent(c, e.sessionId, file);
+    const before = { ...read, cause };
     // The ledger carries the session's tags too, so reports by tag see every run of a tagged session.
     const had = before.session?.tags ?? [];
     const added = (session?.tags ?? []).filter((t) => !had.includes(t));

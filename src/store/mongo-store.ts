@@ -73,7 +73,7 @@ import {
   type SessionLease,
   type VerifyReport,
 } from '../model/session.js';
-import { type SessionStore } from './types.js';
+import { type PreparedRunRecord, type SessionStore } from './types.js';
 import * as v from '../model/validation/index.js';
 
 export { COLLECTIONS } from './documents.js';
@@ -213,6 +213,9 @@ class MongoStore implements MongoSessionStore {
   // Ledger and reports
   recordRun(entry: RunLedgerEntry, options?: RecordRunOptions): Promise<void> {
     return ledger.recordRun(this.c, entry, options);
+  }
+  prepareRunRecord(sessionId: string, runId: string): PreparedRunRecord {
+    return ledger.prepareRunRecord(this.c, sessionId, runId);
   }
   getRun(runId: string): Promise<RunLedgerEntry | null> {
     return ledger.getRun(this.c, runId);

@@ -29,6 +29,12 @@ import {
 } from '../model/session.js';
 import { type DeletionRecord, type RestoreResult, type Tombstone } from '../model/retention.js';
 
+/** A ledger entry's write with its reads already sent (`prepareRunRecord`). */
+export interface PreparedRunRecord {
+  /** `recordRun` of an entry of the prepared session and run, with what was read when prepared. */
+  record(entry: RunLedgerEntry, options?: RecordRunOptions): Promise<void>;
+}
+
 export interface SessionStore {
   ensureIndexes(): Promise<void>;
   /** Check that the server answers (one round trip; it creates nothing). */
@@ -63,6 +69,11 @@ export interface SessionStore {
    * write; `check` (a fence) is made beside the reads, and nothing is written unless it passes.
    */
   recordRun(entry: RunLedgerEntry, options?: RecordRunOptions): Promise<void>;
+  /**
+   * `recordRun` for one run with its reads sent now, for an entry known shortly before it can be
+   * written (a run's result line, before its process exits); only the check waits for the write.
+   */
+  prepareRunRecord(sessionId: string, runId: string): PreparedRunRecord;
   getRun(runId: string): Promise<RunLedgerEntry | null>;
   /** Ledger entries of one step, oldest first (its attempts); with `attempts`, those of attempts 1 to `attempts`, read by key. */
   runsOfStep(stepKey: string, options?: { attempts?: number }): Promise<RunLedgerEntry[]>;

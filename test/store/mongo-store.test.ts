@@ -187,6 +187,29 @@ describe('runs and totals', () => {
     expect(await store.getRun('nope')).toBeNull();
   });
 
+  it('a run recorded with its reads prepared is recorded as recordRun records it; an entry of another run is refused', async () => {
+    const record = async (sid: string, prepared: boolean) => {
+      await store.upsertSession({ sessionId: sid, tags: ['team:a'], scope: '/work/p' });
+      const e = (status: 'running' | 'success', costUsd: number) =>
+        entry({ runId: `${sid}-run`, sessionId: sid, status, costUsd, cumulativeCostUsd: costUsd, usageByModel: { 'claude-3.5-haiku': usage(costUsd, 100, 10) }, model: 'claude-3.5-haiku', assistantMessages: 1, messageCount: 2 });
+      await store.recordRun(e('running', 0));
+      const done = e('success', 0.25);
+      const transcript = new TextEncoder().encode(`{"session":"${sid}"}\n`);
+      if (prepared) await store.prepareRunRecord(sid, done.runId).record(done, { transcript });
+      else await store.recordRun(done, { transcript });
+      const { sessionId: _s, createdAt: _c, updatedAt: _u, lineage: _l, ...session } = (await store.getSession(sid))!;
+      const { runId: _r, sessionId: _rs, ...run } = (await store.getRun(done.runId))!;
+      return { session, run, transcript: new TextDecoder().decode((await store.loadTranscript(sid))!).replace(sid, '') };
+    };
+    expect(await record(randomUUID(), true)).toEqual(await record(randomUUID(), false));
+
+    const sid = randomUUID();
+    await store.upsertSession({ sessionId: sid });
+    const other = entry({ runId: `${sid}-other`, sessionId: sid });
+    await expect(store.prepareRunRecord(sid, `${sid}-prepared`).record(other)).rejects.toMatchObject({ type: 'InvalidInput' });
+    expect(await store.getRun(other.runId)).toBeNull();
+  });
+
   it('runsOfStep lists the attempts of a step, oldest first', async () => {
     const sid = randomUUID();
     const step = `wf-${randomUUID()}/3`;
