@@ -58,8 +58,8 @@ const leaseId = (sessionId: string, token: number) => `${sessionId}:${token}`;
 export async function currentLease(c: LeaseCollections, sessionId: string): Promise<LeaseDoc | null> {
   const head = (await c.heads.findOne({ _id: sessionId }))?.token ?? 0;
   if (head === 0) return null;
-  const [claimed, before] = await Promise.all([c.leases.findOne({ _id: leaseId(sessionId, head) }), c.leases.findOne({ _id: leaseId(sessionId, head - 1) })]);
-  return claimed ?? before;
+  // The head's token, unless its claim has not inserted it (yet, or ever): then the one before.
+  return (await c.leases.findOne({ _id: leaseId(sessionId, head) })) ?? (await c.leases.findOne({ _id: leaseId(sessionId, head - 1) }));
 }
 
 /** Whether a lease document is still its holder's: not released, not taken over. */
