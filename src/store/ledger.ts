@@ -33,10 +33,16 @@ export async function recordRun(c: StoreContext, entry: RunLedgerEntry, options?
  */
 export function prepareRunRecord(c: StoreContext, sessionId: string, runId: string): PreparedRunRecord {
   const run = { sessionId: v.sessionId(sessionId), runId: v.runId(runId) };
-  // A failed read is read again by `record`, inside its error handling.
-  const read = readBasis(c, run.sessionId, run.runId, 'run');
+  // Used once: a failed read, and any later call (a retry), read again inside `record`'s error handling.
+  let read: Promise<Basis> | null = readBasis(c, run.sessionId, run.runId, 'run');
   read.catch(() => undefined);
-  return { record: (entry, options) => record(c, entry, options, { ...run, read }) };
+  return {
+    record: (entry, options) => {
+      const first = read;
+      read = null;
+      return record(c, entry, options, { ...run, read: first });
+    },
+  };
 }
 
 /** What an entry's write derives from: the run as stored (its session), and the session's derivation. */
@@ -54,7 +60,7 @@ async function record(
   c: StoreContext,
   entry: RunLedgerEntry,
   options: RecordRunOptions | undefined,
-  prepared: { sessionId: string; runId: string; read: Promise<Basis> } | null,
+  prepared: { sessionId: string; runId: string; read: Promise<Basis> | null } | null,
 ): Promise<void> {
   const e = v.validateRunEntry(entry);
   const { transcript, session, check } = v.recordRunOptions(options, e.sessionId);
@@ -66,7 +72,8 @@ async function record(
   await guard(async () => {
     // What the entry and the session's fields derive from is read (unless it was), and the check made,
     // while the transcript's file is written (nothing names it yet).
-    const basis = prepared ? prepared.read.catch(() => readBasis(c, e.sessionId, e.runId, cause)) : readBasis(c, e.sessionId, e.runId, cause);
+    const reread = () => readBasis(c, e.sessionId, e.runId, cause);
+    const basis = prepared?.read ? prepared.read.catch(reread) : reread();
     const [{ existing, before: read }, file, fields] = await Promise.all([
       basis,
       transcript ? writeTranscriptFile(c, e.sessionId, e.runId, transcript) : null,

@@ -31,7 +31,7 @@ import { type DeletionRecord, type RestoreResult, type Tombstone } from '../mode
 
 /** A ledger entry's write with its reads already sent (`prepareRunRecord`). */
 export interface PreparedRunRecord {
-  /** `recordRun` of an entry of the prepared session and run, with what was read when prepared. */
+  /** `recordRun` of an entry of the prepared session and run: the first call with what was read when prepared, a retry reads again. */
   record(entry: RunLedgerEntry, options?: RecordRunOptions): Promise<void>;
 }
 

@@ -187,7 +187,7 @@ describe('runs and totals', () => {
     expect(await store.getRun('nope')).toBeNull();
   });
 
-  it('a run recorded with its reads prepared is recorded as recordRun records it; an entry of another run is refused', async () => {
+  it('a run recorded with its reads prepared is recorded as recordRun records it; a retry reads again; an entry of another run is refused', async () => {
     const record = async (sid: string, prepared: boolean) => {
       await store.upsertSession({ sessionId: sid, tags: ['team:a'], scope: '/work/p' });
       const e = (status: 'running' | 'success', costUsd: number) =>
@@ -202,6 +202,16 @@ describe('runs and totals', () => {
       return { session, run, transcript: new TextDecoder().decode((await store.loadTranscript(sid))!).replace(sid, '') };
     };
     expect(await record(randomUUID(), true)).toEqual(await record(randomUUID(), false));
+
+    // A retry reads again: what changed since the reads were sent is not undone.
+    const retried = randomUUID();
+    await store.upsertSession({ sessionId: retried });
+    const done = entry({ runId: `${retried}-run`, sessionId: retried, costUsd: 0.5, cumulativeCostUsd: 0.5 });
+    const prepared = store.prepareRunRecord(retried, done.runId);
+    await prepared.record(done);
+    await store.tagSession(retried, ['added-later']);
+    await prepared.record(done);
+    expect((await store.getRun(done.runId))!.tags).toContain('added-later');
 
     const sid = randomUUID();
     await store.upsertSession({ sessionId: sid });
