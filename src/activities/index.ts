@@ -3,6 +3,7 @@ import { type RunOutcome, type RunRequest } from '../model/run.js';
 import { type SessionStore } from '../store/types.js';
 import { createCleanupActivity } from './cleanup.js';
 import { withTypedFailures } from './failures.js';
+import { createSettleStepActivity } from './settle-step.js';
 import { createStepActivities } from './step.js';
 
 /** One parsed line of the CLI's output, as the runner hands it over. */
@@ -71,6 +72,7 @@ export function createActivities({ store, claude, logger = silentLogger, heartbe
 
   return {
     ...createStepActivities({ store, claude, logger, heartbeatIntervalMs }),
+    settleStep: createSettleStepActivity(store),
     resolveContinueSession,
     loadConversation,
     cleanupSessions: createCleanupActivity(store),

@@ -7,7 +7,7 @@
  * - A store outage is waited out within the step's timeout.
  * - A step already recorded complete returns its recorded outcome without running `claude` again.
  */
-import { Context, type Info } from '@temporalio/activity';
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { validateRunRequest } from '../model/validation/run-request.js';
 import { type RunOutcome, type RunRequest } from '../model/run.js';
@@ -18,11 +18,11 @@ import { stepRunId, type StepHeartbeat, type StepInput, type StepResult } from '
 import { nonRetryable, withSessionId } from './failures.js';
 import { type ActivityLogger, type ClaudeRuntime } from './index.js';
 import { finishedEntry, ledgerBase, resultFromLedger } from './ledger-entries.js';
-import { lostEntry, recordFailure, settleLostAttempts, type FencedWrite } from './lost-attempts.js';
+import { recordFailure, settleLostAttempts, type FencedWrite } from './lost-attempts.js';
 import { newProgress, noteLine, spendFields } from './progress.js';
 import { acquireSession, DEFAULT_LEASE_TTL_MS, HeldSession, readWhileIdle, sessionBusy } from './session-lease.js';
 import { countLine, emptySpend } from './spend.js';
-import { storeCaller } from './store-retry.js';
+import { attemptDeadline, storeCaller } from './store-retry.js';
 import { transcriptDigestOf } from '../store/transcripts.js';
 import { localTranscript, readTranscript, removeTranscript, restoreTranscript } from './transcripts.js';
 
@@ -54,9 +54,6 @@ interface Attempt {
   /** Reads another session while no run holds it (a fork's parent). */
   readIdle: <T>(sessionId: string, read: () => Promise<T>) => Promise<T>;
 }
-
-/** Store calls stop retrying this long before the attempt's own deadline, to record how it ended. */
-const DEADLINE_MARGIN_MS = 10_000;
 
 export function createStepActivities(deps: StepDeps) {
   const { store, claude, logger, heartbeatIntervalMs } = deps;
@@ -327,7 +324,7 @@ export function createStepActivities(deps: StepDeps) {
     const entry = finishedEntry(base, outcome, step.progress);
     if (outcome.status !== 'failed') {
       // The transcript is stored with the entry, before the run is recorded complete (a retry of a recorded step does not run again).
-      // Fenced like every write: the check goes out with the entry's reads and the transcript's file.
+      // Fenced like every write: the check goes out with the transcript's file (the entry's reads went at the result line).
       const transcript = await readTranscript(claude.configDir, step.cwd, sessionId);
       const options = { ...(transcript ? { transcript } : {}), check };
       await step.call(() => (prepared ? prepared.record(entry, options) : store.recordRun(entry, options)));
@@ -350,45 +347,7 @@ export function createStepActivities(deps: StepDeps) {
     });
   }
 
-  /**
-   * Settles what a step's attempts left `running` once no attempt follows (its pipeline closes):
-   * under the session's lease, like any write of the step.
-   */
-  async function settleStep({ stepKey }: { stepKey: string }): Promise<number> {
-    const ctx = Context.current();
-    const call = storeCaller({ deadline: attemptDeadline(ctx.info), signal: ctx.cancellationSignal, onRetry: () => ctx.heartbeat() });
-    const running = (await call(() => store.runsOfStep(stepKey))).filter((r) => r.status === 'running');
-    const ttlMs = ctx.info.heartbeatTimeoutMs || DEFAULT_LEASE_TTL_MS;
-    for (const run of running) {
-      const lease = await acquireSession(store, {
-        sessionId: run.sessionId,
-        holder: `${stepKey}#settle`,
-        stepKey,
-        ttlMs,
-        failFast: false,
-        signal: ctx.cancellationSignal,
-        call,
-        onWait: () => ctx.heartbeat(),
-      });
-      const held = new HeldSession(store, lease, ttlMs, () => undefined);
-      const write: FencedWrite = (fn) => call(async () => (await held.check(), fn()));
-      try {
-        await write(() => store.discardRunMessages(run.sessionId, run.runId));
-        await write(() => store.recordRun(lostEntry(run, undefined)));
-      } finally {
-        await held.release().catch(() => undefined);
-      }
-    }
-    return running.length;
-  }
-
-  return { runStep, settleStep };
-}
-
-/** When this attempt's store retries must give up: its start-to-close deadline, less a margin. */
-function attemptDeadline(info: Info): number {
-  const start = info.currentAttemptScheduledTimestampMs || Date.now();
-  return start + (info.startToCloseTimeoutMs || 3_600_000) - DEADLINE_MARGIN_MS;
+  return { runStep };
 }
 
 /** What the step hears of its run as it goes. */

@@ -3,10 +3,13 @@
  * long as the step's own timeout allows, heartbeating meanwhile, instead of
  * failing the step (and its pipeline) after the driver's first timeout.
  */
+import { type Info } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
 import { toApplicationFailure } from './failures.js';
 
 const FIRST_DELAY_MS = 250;
+/** Store calls stop retrying this long before the attempt's own deadline, to record how it ended. */
+const DEADLINE_MARGIN_MS = 10_000;
 const MAX_DELAY_MS = 5_000;
 
 export interface StoreRetryOptions {
@@ -16,6 +19,12 @@ export interface StoreRetryOptions {
   signal?: AbortSignal;
   /** Called before each wait: the step heartbeats here so Temporal knows it is alive. */
   onRetry?: (error: unknown, attempt: number) => void;
+}
+
+/** When an attempt's store retries must give up: its start-to-close deadline, less a margin. */
+export function attemptDeadline(info: Info): number {
+  const start = info.currentAttemptScheduledTimestampMs || Date.now();
+  return start + (info.startToCloseTimeoutMs || 3_600_000) - DEADLINE_MARGIN_MS;
 }
 
 /** A call wrapper: retries `StoreUnavailable`, maps every other error to an `ApplicationFailure`. */
