@@ -96,6 +96,10 @@ export function createStepActivities(deps: StepDeps) {
    * transcript, so it can spend only once they are (a lost attempt is always found and settled).
    */
   async function execute(ctx: Context, step: Attempt, claim: () => Promise<Claimed>): Promise<StepResult> {
+    // A new session's id must be free on this machine before the CLI starts: it checks at start-up,
+    // before it reads its prompt. What an earlier attempt with the same id left goes (the store keeps
+    // the transcript of one that completed).
+    if (createsSession(step.input.mode)) await removeTranscript(claude.configDir, step.cwd, step.sessionId);
     const ttlMs = ctx.info.heartbeatTimeoutMs || DEFAULT_LEASE_TTL_MS;
     const stop = new AbortController();
     // The claim's store commands go out after the spawn, not ahead of it.
@@ -207,12 +211,8 @@ export function createStepActivities(deps: StepDeps) {
    * run halfway through.
    */
   async function prepareConversation(step: Attempt) {
-    const { input, cwd, sessionId, call, readIdle } = step;
-    if (input.mode === 'query') {
-      // A new session id must be free: drop what a failed attempt with the same id left.
-      await removeTranscript(claude.configDir, cwd, sessionId);
-      return null;
-    }
+    const { input, cwd, call, readIdle } = step;
+    if (input.mode === 'query') return null;
     const sourceId = input.sessionId!;
     const snapshot = () => Promise.all([storedTranscript(step), input.mode === 'fork' ? call(() => store.getSession(sourceId)) : null]);
     const [transcript, parent] = input.mode === 'fork' ? await readIdle(sourceId, snapshot) : await snapshot();
@@ -221,9 +221,7 @@ export function createStepActivities(deps: StepDeps) {
       // Known neither to the store nor to this machine's CLI: fail before anything is written.
       throw nonRetryable('SessionNotFound', `Session not found: ${sourceId}`);
     }
-    if (input.mode === 'resume') return null;
-    await removeTranscript(claude.configDir, cwd, sessionId);
-    return parent;
+    return input.mode === 'resume' ? null : parent;
   }
 
   /**

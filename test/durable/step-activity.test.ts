@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { createActivities } from '../../src/activities/index.js';
 import { createClaudeRuntime } from '../../src/activities/claude-runtime.js';
+import { transcriptPath } from '../../src/activities/transcripts.js';
 import { type StepInput, type StepResult } from '../../src/model/workflow.js';
 import { promptCounts, setupDurable, type Durable } from '../helpers/durable.js';
 
@@ -19,7 +21,7 @@ async function activities() {
   const config = await d.workerConfig();
   await mkdir(config.workDir, { recursive: true });
   const claude = createClaudeRuntime({ configDir: config.configDir, workDir: config.workDir, baseEnv: config.claudeEnv, maxRetries: 0 });
-  return createActivities({ store: d.store, claude });
+  return { ...createActivities({ store: d.store, claude }), config };
 }
 
 test('a step already recorded complete returns its recorded outcome without running claude again', async () => {
@@ -48,4 +50,28 @@ test('an invalid step input is rejected before anything is written', async () =>
   expect(String((err as Error).message)).toMatch(/maxTurns/);
   expect(await d.store.getSession(newSessionId)).toBeNull();
   expect(await d.store.runsOfStep(stepKey)).toEqual([]);
+});
+
+test("a new session's id left on this machine by an earlier attempt is free before the CLI starts, however long the step prepares", async () => {
+  const { runStep, config } = await activities();
+  const parent: StepResult = await new MockActivityEnvironment().run(runStep, { stepKey: `wf-${randomUUID()}/0`, mode: 'query', prompt: 'the parent', newSessionId: randomUUID() } satisfies StepInput);
+  // What an earlier attempt of the fork left: the CLI refuses a --session-id whose transcript exists, at start-up.
+  const forkId = randomUUID();
+  const leftover = transcriptPath(config.configDir, config.workDir, forkId);
+  await mkdir(path.dirname(leftover), { recursive: true });
+  await writeFile(leftover, `${JSON.stringify({ type: 'user', sessionId: forkId, message: { role: 'user', content: 'earlier attempt' } })}\n`);
+  // The fork reads its parent only while no run holds it: another run holds it for a second, longer than the CLI's start-up.
+  const other = await d.store.tryAcquireLease({ sessionId: parent.sessionId!, holder: `other-${randomUUID()}`, stepKey: null, ttlMs: 60_000 });
+  if (!other.acquired) throw new Error('the parent should be free');
+  const released = new Promise((r) => setTimeout(r, 1_000)).then(() => d.store.releaseLease(other.lease));
+  const fork: StepResult = await new MockActivityEnvironment().run(runStep, {
+    stepKey: `wf-${randomUUID()}/1`,
+    mode: 'fork',
+    sessionId: parent.sessionId!,
+    newSessionId: forkId,
+    prompt: 'the fork',
+  } satisfies StepInput);
+  await released;
+  expect(fork).toMatchObject({ sessionId: forkId, status: 'success' });
+  expect((await d.store.getSession(forkId))?.lineage.parentSessionId).toBe(parent.sessionId);
 });
