@@ -34,7 +34,7 @@ export async function recordRun(c: StoreContext, entry: RunLedgerEntry, options?
 export function prepareRunRecord(c: StoreContext, sessionId: string, runId: string): PreparedRunRecord {
   const run = { sessionId: v.sessionId(sessionId), runId: v.runId(runId) };
   // Used once: a failed read, and any later call (a retry), read again inside `record`'s error handling.
-  let read: Promise<Basis> | null = readBasis(c, run.sessionId, run.runId, 'run');
+  let read: Promise<Basis> | null = readBasis(c, run.sessionId, run.runId);
   read.catch(() => undefined);
   return {
     record: (entry, options) => {
@@ -51,8 +51,9 @@ interface Basis {
   before: Derivation;
 }
 
-async function readBasis(c: StoreContext, sessionId: string, runId: string, cause: RecomputeCause): Promise<Basis> {
-  const [existing, before] = await Promise.all([c.runs.findOne({ _id: runId }, { projection: { sessionId: 1 } }), readDerivation(c, sessionId, cause)]);
+/** The reads are the same for a starting run and one that ended (`record` sets the cause). */
+async function readBasis(c: StoreContext, sessionId: string, runId: string): Promise<Basis> {
+  const [existing, before] = await Promise.all([c.runs.findOne({ _id: runId }, { projection: { sessionId: 1 } }), readDerivation(c, sessionId, 'run')]);
   return { existing, before };
 }
 
@@ -72,7 +73,7 @@ async function record(
   await guard(async () => {
     // What the entry and the session's fields derive from is read (unless it was), and the check made,
     // while the transcript's file is written (nothing names it yet).
-    const reread = () => readBasis(c, e.sessionId, e.runId, cause);
+    const reread = () => readBasis(c, e.sessionId, e.runId);
     const basis = prepared?.read ? prepared.read.catch(reread) : reread();
     const [{ existing, before: read }, file, fields] = await Promise.all([
       basis,

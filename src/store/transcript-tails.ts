@@ -23,7 +23,7 @@ interface Tail {
   members: number;
 }
 
-/** A transcript compressed, and the SHA-256 (hex) of the plain bytes. */
+/** A transcript compressed, and the SHA-256 (hex) of the plain bytes: `transcriptDigestOf`'s digest, in the same pass. */
 export interface Compressed {
   gz: Buffer;
   sha256: string;

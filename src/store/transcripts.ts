@@ -6,8 +6,8 @@
  * from an index (it scans for anything else), so they cost the same at any store size. The files
  * stay ordinary GridFS files (`files_id`, `n`, `metadata.encoding: 'gzip'`, since JSONL shrinks
  * about fourfold; a save compresses only what was appended, see `transcript-tails.ts`): the cleanup
- * finds them as before. Sessions saved
- * before pointers existed are read the old way (plain files found by session id).
+ * finds them as before. Sessions saved before pointers existed are read the old way (plain files
+ * found by session id).
  */
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
