@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
@@ -46,9 +47,11 @@ func main() {
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
+	tuneGC()
+
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: *listen},
-		Handler:   "sqlite",
+		Listener: ferretdb.ListenerConfig{TCP: *listen},
+		Handler:  "sqlite",
 		// WAL with synchronous=NORMAL: a commit survives the server being killed (what the tests
 		// do to it), not the machine losing power; like MongoDB's default write concern, which
 		// does not wait for the journal either. FULL (SQLite's default) syncs the disk on every commit.
@@ -73,4 +76,20 @@ func main() {
 	fmt.Printf("ready %s\n", f.MongoDBURI())
 
 	<-done
+}
+
+// tuneGC lets the heap grow to five times what is live before a collection (Go's default: twice),
+// under a soft limit of 512 MiB. FerretDB decodes every document it reads into new Go values, so it
+// allocates fast while keeping little: at the default it collected every few MB, and collection was
+// about a fifth of its CPU time in a pipeline step. This takes about an eighth off its CPU time per
+// step and a sixth off a 10k-document scan, for more memory: 51 MB at the end of the fork bench
+// against 37, a peak of 253 MB in the store bench (100k sessions) against 140. GOGC and GOMEMLIMIT,
+// when set, are left to rule.
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(512 << 20)
+	}
 }
