@@ -313,7 +313,7 @@ export function createStepActivities(deps: StepDeps) {
     outcome: RunOutcome,
     write: FencedWrite,
     check: () => Promise<void>,
-    prepared: PreparedRunRecord | undefined,
+    record: PreparedRunRecord | undefined,
   ): Promise<RunLedgerEntry> {
     const { sessionId, runId } = step;
     if (outcome.sessionId && outcome.sessionId !== sessionId) {
@@ -325,7 +325,7 @@ export function createStepActivities(deps: StepDeps) {
       // Fenced like every write: the check goes out with the transcript's file (the entry's reads went at the result line).
       const transcript = await readTranscript(claude.configDir, step.cwd, sessionId);
       const options = { ...(transcript ? { transcript } : {}), check };
-      await step.call(() => (prepared ? prepared.record(entry, options) : store.recordRun(entry, options)));
+      await step.call(() => (record ? record.record(entry, options) : store.recordRun(entry, options)));
       if (step.input.conversation) {
         // The key's session, for a conversation re-opened later: recorded once the exchange is.
         const { key, exchange } = step.input.conversation;

@@ -3,14 +3,13 @@
  * session: whatever the sequence of appends, rewrites and sessions, the stored file decompresses
  * to exactly the transcript saved, with its digest, and a growing transcript is compressed once.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { TranscriptTails } from '../../src/store/transcript-tails.js';
+import { transcriptDigestOf } from '../../src/store/transcripts.js';
 import { storeForTests } from './helpers.js';
-
-const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 /** One save: of session 0 or 1, appending to its last transcript, or a new one (a rewrite). */
 const save = fc.record({
@@ -30,7 +29,7 @@ describe('transcript tails', () => {
           last[s.session] = plain;
           const { gz, sha256 } = await tails.compress(`s${s.session}`, plain);
           expect(gunzipSync(gz)).toEqual(plain);
-          expect(sha256).toBe(sha(plain));
+          expect(sha256).toBe(transcriptDigestOf(plain));
         }
       }),
       { numRuns: 200 },
@@ -62,7 +61,7 @@ describe('stored transcripts', () => {
     for (const [i, v] of versions.entries()) {
       await t.store.saveTranscript(sid, `run-${i}`, v);
       expect(Buffer.from((await t.store.loadTranscript(sid))!)).toEqual(v);
-      expect(await t.store.transcriptDigest(sid)).toBe(sha(v));
+      expect(await t.store.transcriptDigest(sid)).toBe(transcriptDigestOf(v));
     }
   });
 });

@@ -82,9 +82,8 @@ func main() {
 // under a soft limit of 512 MiB. FerretDB decodes every document it reads into new Go values, so it
 // allocates fast while keeping little: at the default it collected every few MB, and collection was
 // about a fifth of its CPU time in a pipeline step. This takes about an eighth off its CPU time per
-// step and a sixth off a 10k-document scan, for more memory: 51 MB at the end of the fork bench
-// against 37, a peak of 253 MB in the store bench (100k sessions) against 140. GOGC and GOMEMLIMIT,
-// when set, are left to rule.
+// step and a sixth off a 10k-document scan, for more memory: a peak of 253 MB in bench/store.ts
+// (100k sessions) against 140. GOGC and GOMEMLIMIT, when set, are left to rule.
 func tuneGC() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
