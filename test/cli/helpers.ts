@@ -24,8 +24,12 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Run `claude-temporal <args>` from source with exactly `env` (plus PATH). */
-export function cli(args: string[], env: Record<string, string | undefined>, options: { timeoutMs?: number; input?: string } = {}): Promise<CliResult> {
+/** Run `claude-temporal <args>` from source with exactly `env` (plus PATH); `onStderr` sees its stderr so far as it grows. */
+export function cli(
+  args: string[],
+  env: Record<string, string | undefined>,
+  options: { timeoutMs?: number; input?: string; onStderr?: (stderr: string) => void } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(MAIN, args, {
       cwd: PROJECT_ROOT,
@@ -37,7 +41,10 @@ export function cli(args: string[], env: Record<string, string | undefined>, opt
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      options.onStderr?.(stderr);
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 90_000);
     child.on('error', reject);
     child.on('close', (code) => {
