@@ -5,6 +5,8 @@
  *  2. 10 parallel forks vs 1 fork (target <= 2.0), and vs 10 parallel forks with the runner alone (target <= 1.10);
  *  3. 50 concurrent one-step pipelines on one worker: completions, wall time, worker peak RSS.
  * Run: npx tsx bench/pipeline.ts   (needs `bash scripts/setup.sh` first)
+ * For the forks it also prints the CPU time of each process (Linux): on 2 cores both sides keep the
+ * CPUs busy, so their time ratio follows their CPU ratio.
  * BENCH_ROUNDS (default 5): rounds of 1 and 2, each side's run alternating with the other's; the
  * best round of each side is compared, as the CLI's own time drifts by several percent between
  * minutes (the median of the rounds' own ratios is printed beside it).
@@ -34,6 +36,7 @@ import { startStack } from '../src/stack/stack.js';
 import { createMongoStore } from '../src/store/mongo-store.js';
 import { startStub } from '../src/stub/server.js';
 import { createClaudeTemporalWorker } from '../src/worker/worker.js';
+import { cpuReadable, cpuSnapshot, cpuSpent, type CpuSnapshot } from './cpu.js';
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 const stack = await startStack({ stub: false });
@@ -161,6 +164,15 @@ async function printPhases(workflowId: string): Promise<void> {
 
 // 2. Ten parallel forks vs one fork, and the same fan-out with the runner alone (how much of the
 //    ratio is the CLI's own start-up on this machine), alternately, ROUNDS times.
+/** CPU by process over each 10-fork fan-out, per side: on 2 cores both sides keep the CPUs busy, so time follows CPU. */
+const forkCpu: Record<'durable' | 'direct', { wall: number; cpu: CpuSnapshot }[]> = { durable: [], direct: [] };
+const servers = { Temporal: stack.pids.temporal ?? -1, FerretDB: stack.pids.ferretdb ?? -1 };
+async function withCpu(side: 'durable' | 'direct', fn: () => Promise<number>): Promise<number> {
+  const before = cpuSnapshot(servers);
+  const wall = await fn();
+  forkCpu[side].push({ wall, cpu: cpuSpent(before, cpuSnapshot(servers)) });
+  return wall;
+}
 const forkDirect = async (n: number) => {
   const s = Date.now();
   await Promise.all(
@@ -180,7 +192,8 @@ const forks = await withWorker(10, async (client) => {
   };
   const best = { one: Infinity, ten: Infinity, oneDirect: Infinity, tenDirect: Infinity, ratios: [] as number[] };
   for (let round = 1; round <= ROUNDS; round++) {
-    const [one, oneDirect, ten, tenDirect] = [await fanOut(1), await forkDirect(1), await fanOut(10), await forkDirect(10)];
+    const [one, oneDirect] = [await fanOut(1), await forkDirect(1)];
+    const [ten, tenDirect] = [await withCpu('durable', () => fanOut(10)), await withCpu('direct', () => forkDirect(10))];
     console.log(`round ${round}: 10 parallel forks through Temporal ${seconds(ten)} s, runner alone ${seconds(tenDirect)} s, ratio ${(ten / tenDirect).toFixed(2)}`);
     best.ratios.push(ten / tenDirect);
     best.one = Math.min(best.one, one);
@@ -195,6 +208,19 @@ console.log(`forks without Temporal: 1 fork ${seconds(forks.oneDirect)} s, 10 pa
 console.log(
   `10 parallel forks through Temporal / runner alone, best of ${ROUNDS}: ${(forks.ten / forks.tenDirect).toFixed(2)} (target <= 1.10); median of the rounds' ratios ${median(forks.ratios).toFixed(2)}; load ${os.loadavg()[0]!.toFixed(1)}`,
 );
+if (cpuReadable) {
+  const line = (side: 'durable' | 'direct') => {
+    const rounds = forkCpu[side];
+    const keys = Object.keys(rounds[0]!.cpu).filter((k) => rounds.some((r) => r.cpu[k]! > 0));
+    const by = Object.fromEntries(keys.map((k) => [k, median(rounds.map((r) => r.cpu[k]!))]));
+    const total = median(rounds.map((r) => Object.values(r.cpu).reduce((a, b) => a + b, 0)));
+    const busy = median(rounds.map((r) => Object.values(r.cpu).reduce((a, b) => a + b, 0) / r.wall));
+    return { total, text: `${keys.map((k) => `${k === 'self' ? 'this process' : k} ${by[k]}`).join(', ')}; total ${total} ms, ${busy.toFixed(2)} of ${os.cpus().length} cores busy` };
+  };
+  const [durableCpu, directCpu] = [line('durable'), line('direct')];
+  console.log(`10 parallel forks, CPU ms by process (median of the rounds): through Temporal: ${durableCpu.text}`);
+  console.log(`  runner alone: ${directCpu.text}; CPU ratio ${(durableCpu.total / directCpu.total).toFixed(2)}`);
+}
 
 // 3. Fifty concurrent pipelines on one worker.
 peakRss = process.memoryUsage().rss;

@@ -1,0 +1,39 @@
+/**
+ * CPU time by process, from /proc (Linux): this process (worker, runner, stub), the `claude`
+ * processes it has waited for, and the stack's servers by pid. Elsewhere every figure is null.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+
+export type CpuSnapshot = Record<string, number>;
+
+/** Clock ticks in `/proc/<pid>/stat`: 100 a second on Linux. */
+const MS_PER_TICK = 10;
+
+/** Fields 14 to 17 of `/proc/<pid>/stat` (utime, stime, cutime, cstime), in ms; null when unreadable. */
+function times(pid: number | 'self'): [number, number, number, number] | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces: count from after its closing parenthesis.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return [f[11], f[12], f[13], f[14]].map((x) => Number(x) * MS_PER_TICK) as [number, number, number, number];
+  } catch {
+    return null;
+  }
+}
+
+export const cpuReadable = existsSync('/proc/self/stat');
+
+/** CPU ms so far: `self`, `claude` (waited-for children) and one entry per server pid. */
+export function cpuSnapshot(servers: Record<string, number>): CpuSnapshot {
+  const self = times('self');
+  const out: CpuSnapshot = { self: self ? self[0] + self[1] : 0, claude: self ? self[2] + self[3] : 0 };
+  for (const [name, pid] of Object.entries(servers)) {
+    const t = times(pid);
+    if (t) out[name] = t[0] + t[1];
+  }
+  return out;
+}
+
+export function cpuSpent(before: CpuSnapshot, after: CpuSnapshot): CpuSnapshot {
+  return Object.fromEntries(Object.keys(after).map((k) => [k, after[k]! - (before[k] ?? 0)]));
+}
