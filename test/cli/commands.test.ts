@@ -178,7 +178,7 @@ test('run: a YAML pipeline file with --json; a failing step exits 3', async () =
     expect(missing.code).toBe(3);
     expect(missing.stderr).toMatch(/error: /);
   });
-});
+}, 300_000); // Several CLI processes and real claude runs.
 
 test('cleanup: schedule, status and a dry run in the store', async () => {
   const env = fx.env();

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, inject, test } from 'vitest';
 import { createClient, type ClaudeTemporalClient } from '../../src/client/index.js';
 import { PROJECT_ROOT } from '../../src/paths.js';
+import { waitFor } from '../helpers/durable.js';
 import { cli, cliFixture, MAIN, startWorker } from './helpers.js';
 
 let fx: Awaited<ReturnType<typeof cliFixture>>;
@@ -95,6 +96,8 @@ test('a second Ctrl-C cancels the run and waits for it to stop', async () => {
     const t = terminal(['query', '[[slow 300x300]] a long story'], env);
     const [, id] = await t.waitFor(/workflow (query-[0-9a-f-]{36})/, 'workflow id');
     await t.waitFor(/steps · /, 'progress line');
+    // The step has started (its entry is written): one cancelled before a worker picks it up leaves no entry.
+    await waitFor('the step to start', async () => (await fx.store.runsOfWorkflows([id!])).length > 0);
     t.type('\u0003');
     await t.waitFor(/Detached: /, 'the detach note');
     t.type('\u0003');
@@ -115,7 +118,7 @@ test('watch --messages prints the running step\'s messages as they are stored', 
   try {
     const run = await client.startPipeline({
       name: 'tail-me',
-      steps: [{ mode: 'query', prompt: '[[delay 1500]] [[tool Bash echo hello-from-tool]] [[slow 100x20]] then write' }],
+      steps: [{ mode: 'query', prompt: '[[delay 1500]] [[tool Bash echo hello-from-tool]] [[slow 300x20]] then write' }],
     });
     const t = terminal(['watch', run.workflowId, '--messages'], env);
     await t.waitFor(/⚙ Bash echo hello-from-tool/, 'the tool call');

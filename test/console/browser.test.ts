@@ -126,7 +126,7 @@ describe.skipIf(!executablePath)('console in Chromium', () => {
         name: 'console-live',
         tags: [f.tag],
         defaults: { maxTurns: 40, allowedTools: ['Bash'] },
-        steps: [{ name: 'long-task', mode: 'query', prompt: 'Work through the list [[tools 30]] [[delay 700]]' }],
+        steps: [{ name: 'long-task', mode: 'query', prompt: 'Work through the list [[tools 60]] [[delay 700]]' }],
       },
       { workflowId },
     );

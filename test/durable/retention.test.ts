@@ -30,7 +30,7 @@ test('a cleanup racing a running step on a session it would delete: the running 
   const before = await messageCount(first.sessionId);
 
   // The resume streams slowly, so the cleanup lands while it is running.
-  const run = await w.client.startPipeline({ name: 'race', steps: [{ mode: 'resume', sessionId: first.sessionId, prompt: `${marker} go on [[slow 150x30]]` }] });
+  const run = await w.client.startPipeline({ name: 'race', steps: [{ mode: 'resume', sessionId: first.sessionId, prompt: `${marker} go on [[slow 300x30]]` }] });
   await waitFor('the resume to be running', async () => (await d.mongo.db(d.dbName).collection('runs').countDocuments({ sessionId: first.sessionId, status: 'running' })) > 0);
   await waitFor('the resume to store messages', async () => (await messageCount(first.sessionId)) > before);
   const totalBefore = (await d.store.costReport({ by: 'total' })).total;

@@ -37,8 +37,8 @@ for (const mode of ['continue', 'resume'] as const) {
     const first = await w.client.runPipeline({ steps: [{ mode: 'query', prompt: 'start here' }], scope });
     const sessionId = first.steps[0]!.sessionId!;
     const tag = `${mode}-${Date.now()}`;
-    // The first is slow, so the second surely starts while it runs.
-    const a = await w.client.startPipeline({ steps: [{ mode, prompt: `[[slow 100x20]] ${tag} A`, ...(mode === 'resume' ? { sessionId } : {}) }], scope });
+    // The first is slow (6 s of reply), so the second surely starts while it runs, on a loaded machine too.
+    const a = await w.client.startPipeline({ steps: [{ mode, prompt: `[[slow 300x20]] ${tag} A`, ...(mode === 'resume' ? { sessionId } : {}) }], scope });
     await waitFor('the first run to hold the session', async () => (await d.store.liveLease(sessionId)) !== null);
     const b = await w.client.startPipeline({ steps: [{ mode, prompt: `${tag} B`, ...(mode === 'resume' ? { sessionId } : {}) }], scope });
     // The second says it is waiting for the first.
@@ -50,7 +50,7 @@ for (const mode of ['continue', 'resume'] as const) {
     expect(ra.steps[0]!.sessionId).toBe(sessionId);
     expect(rb.steps[0]!.sessionId).toBe(sessionId);
     // Both turns in the conversation, in order: B ran on top of A's transcript.
-    expect(lastPromptsWith(d.stub, `${tag} B`)).toEqual(['start here', `[[slow 100x20]] ${tag} A`, `${tag} B`]);
+    expect(lastPromptsWith(d.stub, `${tag} B`)).toEqual(['start here', `[[slow 300x20]] ${tag} A`, `${tag} B`]);
     const replies = await storedPrompts(sessionId);
     expect(replies).toHaveLength(3);
     expect(replies[2]).toContain(`${tag} B`);
@@ -64,7 +64,7 @@ test('with failFast a run on a busy session fails with SessionBusy at once, writ
   const w = await d.startWorker();
   const first = await w.client.runPipeline({ steps: [{ mode: 'query', prompt: 'busy base' }] });
   const sessionId = first.steps[0]!.sessionId!;
-  const a = await w.client.startPipeline({ steps: [{ mode: 'resume', sessionId, prompt: '[[slow 100x20]] long one' }] });
+  const a = await w.client.startPipeline({ steps: [{ mode: 'resume', sessionId, prompt: '[[slow 300x20]] long one' }] });
   await waitFor('the first run to hold the session', async () => (await d.store.liveLease(sessionId)) !== null);
   const b = await w.client.startPipeline({ steps: [{ mode: 'resume', sessionId, prompt: 'impatient' }], failFast: true });
   const err = await b.result().catch((e: unknown) => e);

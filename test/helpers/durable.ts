@@ -144,12 +144,17 @@ export function lastPromptsWith(stub: StubServer, text: string): string[] {
 }
 
 /** Pids of live `claude` processes whose CLAUDE_CONFIG_DIR is the given dir (found through /proc). */
+/**
+ * The processes the runner started with this CLAUDE_CONFIG_DIR (`claude` and its lifeline's watcher).
+ * A worker in its own process has the variable too, and so may its own helpers: the runner's
+ * `DISABLE_AUTOUPDATER=1`, set for its children only, tells them apart.
+ */
 export async function claudePidsFor(configDir: string): Promise<number[]> {
   const pids: number[] = [];
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    const environ = await readFile(`/proc/${entry}/environ`, 'utf8').catch(() => '');
-    if (environ.split('\0').includes(`CLAUDE_CONFIG_DIR=${configDir}`)) pids.push(Number(entry));
+    const environ = (await readFile(`/proc/${entry}/environ`, 'utf8').catch(() => '')).split('\0');
+    if (environ.includes(`CLAUDE_CONFIG_DIR=${configDir}`) && environ.includes('DISABLE_AUTOUPDATER=1')) pids.push(Number(entry));
   }
   return pids;
 }

@@ -332,8 +332,17 @@ describe('runClaude with a fake CLI (what the real one cannot do)', () => {
     const box = sandbox();
     const controller = new AbortController();
     let pid = 0;
-    setTimeout(() => controller.abort(), 1000);
-    const { outcome } = await run(box, fake('hang'), { claudePath: FAKE_CLAUDE, signal: controller.signal, killDelayMs: 500, onSpawn: (p) => (pid = p) });
+    // Cancelled once the grandchild runs (and has been announced): on a slow start a fixed delay could come first.
+    let watch: NodeJS.Timeout | undefined;
+    const onSpawn = (p: number) => {
+      pid = p;
+      watch = setInterval(() => {
+        if (!descendantsOf(p).some((d) => commOf(d) === 'sleep')) return;
+        clearInterval(watch);
+        setTimeout(() => controller.abort(), 100);
+      }, 50);
+    };
+    const { outcome } = await run(box, fake('hang'), { claudePath: FAKE_CLAUDE, signal: controller.signal, killDelayMs: 500, onSpawn }).finally(() => clearInterval(watch));
     expect(outcome.failure?.type).toBe('Cancelled');
     const grandchild = Number(/grandchild (\d+)/.exec(outcome.stderrTail)?.[1]);
     expect(grandchild).toBeGreaterThan(0);
@@ -364,6 +373,14 @@ describe('runClaude with a fake CLI (what the real one cannot do)', () => {
     }
   });
 });
+
+function commOf(pid: number): string | null {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return null;
+  }
+}
 
 function descendantsOf(pid: number): number[] {
   const children = new Map<number, number[]>();
