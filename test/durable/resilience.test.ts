@@ -9,7 +9,8 @@ import { afterAll, beforeAll, expect, inject, test } from 'vitest';
 import { createClient } from '../../src/client/index.js';
 import { addUsd } from '../../src/model/formats.js';
 import { PROJECT_ROOT } from '../../src/paths.js';
-import { claudePidsFor, isAlive, lastPromptsWith, setupDurable, waitFor, type Durable } from '../helpers/durable.js';
+import { claudePidsFor, lastPromptsWith, setupDurable, waitFor, type Durable } from '../helpers/durable.js';
+import { isAlive } from '../helpers/processes.js';
 import { TEST_HOME } from '../helpers/home.js';
 
 let d: Durable;
@@ -153,7 +154,7 @@ test('SIGTERM: the worker lets a running step use its grace time, then cancels i
   const exited = new Promise<number | null>((resolve) => a.child.once('exit', (code) => resolve(code)));
   process.kill(a.child.pid!, 'SIGTERM');
   expect(await exited).toBe(0);
-  // Gone, and reaped: a child of the exited worker is briefly a zombie until init collects it.
+  // Gone: the worker waited for its step's process tree, and the lifeline's watcher ends what is left as the worker exits.
   await waitFor('every claude process to be gone', () => pids.every((pid) => !isAlive(pid)), 15_000);
   await run.cancel();
 });

@@ -12,18 +12,3 @@ export function sampleText(name: string): string {
 export function sample(name: string): ParsedLine[] {
   return parseText(sampleText(name));
 }
-
-/** Alive and not a zombie (pid 1 here may not reap orphans). */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}

@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,7 +6,8 @@ import { ClaudeTemporalError } from '../../src/model/failures.js';
 import { DEFAULT_CONTINUE_PROMPT, defaultClaudePath, runClaude, type ParsedLine, type RunOptions, type RunRequest } from '../../src/runner/index.js';
 import { userPrompts } from '../../src/stub/replies.js';
 import { startStub, type StubServer } from '../../src/stub/server.js';
-import { FAKE_CLAUDE, isAlive } from './helpers.js';
+import { FAKE_CLAUDE } from './helpers.js';
+import { commOf, descendantsOf, isAlive } from '../helpers/processes.js';
 import { TEST_HOME } from '../helpers/home.js';
 
 let stub: StubServer;
@@ -373,34 +374,3 @@ describe('runClaude with a fake CLI (what the real one cannot do)', () => {
     }
   });
 });
-
-function commOf(pid: number): string | null {
-  try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-  } catch {
-    return null;
-  }
-}
-
-function descendantsOf(pid: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const e of readdirSync('/proc')) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(e)]);
-    } catch {
-      // gone
-    }
-  }
-  const out: number[] = [];
-  const queue = [pid];
-  while (queue.length > 0) {
-    for (const c of children.get(queue.shift() as number) ?? []) {
-      out.push(c);
-      queue.push(c);
-    }
-  }
-  return out;
-}
