@@ -7,11 +7,12 @@ const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}
 /**
  * The layers of src/: each folder and the folders it may import (lower layers need not be
  * listed twice: a folder may import what its allowed folders may). DEVELOPERS.md draws this.
- * `paths` is src/paths.ts (Node paths of the package and its tools).
+ * `paths` is src/paths.ts (Node paths of the package and its tools); `processes` is src/processes.ts
+ * (whether a process runs).
  */
 export const LAYERS = {
   model: [],
-  runner: ['model'],
+  runner: ['model', 'processes'],
   store: ['model'],
   activities: ['model', 'runner', 'store'],
   worker: ['model', 'runner', 'store', 'activities', 'paths'],
@@ -23,10 +24,10 @@ export const LAYERS = {
   // and `demo` commands also run a worker (CLI_WORKER_COMMANDS).
   cli: ['model', 'client', 'stack', 'console'],
   console: ['model', 'client'],
-  stack: ['paths'],
+  stack: ['paths', 'processes'],
   stub: [],
 };
-const FOLDERS = [...Object.keys(LAYERS), 'paths'];
+const FOLDERS = [...Object.keys(LAYERS), 'paths', 'processes'];
 
 /** The CLI commands that run a worker in their process. */
 const CLI_WORKER_COMMANDS = ['src/cli/commands/worker.ts', 'src/cli/commands/demo.ts'];

@@ -5,6 +5,7 @@
  * sweep once the leader has exited (stragglers do not outlive the run).
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { processRunning } from '../processes.js';
 
 /** The execa options that make the child a group leader and let execa escalate to SIGKILL too. */
 export function treeKillOptions(killDelayMs: number): { detached: true; forceKillAfterDelay: number; killSignal: 'SIGTERM' } {
@@ -84,17 +85,6 @@ export class ProcessTree {
     if (this.forceTimer) clearTimeout(this.forceTimer);
     signalTree(this.leader, this.pids, 'SIGKILL');
     const deadline = Date.now() + waitMs;
-    while (this.pids.some(isRunning) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-/** Whether a process exists and is not a zombie (one that exited and awaits its parent's reaping). */
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
+    while (this.pids.some(processRunning) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   }
 }

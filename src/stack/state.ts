@@ -5,6 +5,7 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LOCAL_DIR } from '../paths.js';
+import { processRunning } from '../processes.js';
 import { signalGroup } from './service.js';
 // `import type` (erased): reading the state must not load the stack and the Temporal client.
 import type { StackInfo } from './stack.js';
@@ -45,18 +46,9 @@ export async function removeStackState(env: NodeJS.ProcessEnv): Promise<void> {
   await rm(stateFileOf(env), { force: true });
 }
 
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as { code?: string }).code === 'EPERM';
-  }
-}
-
 /** Which services of a state file still run. */
 export function stackLiveness(state: StackState): Record<string, boolean> {
-  return Object.fromEntries(Object.entries(state.pids).map(([name, pid]) => [name, pidAlive(pid)]));
+  return Object.fromEntries(Object.entries(state.pids).map(([name, pid]) => [name, processRunning(pid)]));
 }
 
 export function stackRunning(state: StackState | null): boolean {
@@ -66,12 +58,12 @@ export function stackRunning(state: StackState | null): boolean {
 /** Stop the processes of a state file: SIGTERM to each process group, SIGKILL to any still alive after 10 s. */
 export async function stopStackProcesses(state: StackState): Promise<Record<string, number>> {
   const stopped: Record<string, number> = {};
-  const alive = Object.entries(state.pids).filter(([, pid]) => pidAlive(pid));
+  const alive = Object.entries(state.pids).filter(([, pid]) => processRunning(pid));
   for (const [, pid] of alive) signalGroup(pid, 'SIGTERM');
   const deadline = Date.now() + 10_000;
-  while (alive.some(([, pid]) => pidAlive(pid)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  while (alive.some(([, pid]) => processRunning(pid)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   for (const [name, pid] of alive) {
-    if (pidAlive(pid)) signalGroup(pid, 'SIGKILL');
+    if (processRunning(pid)) signalGroup(pid, 'SIGKILL');
     stopped[name] = pid;
   }
   return stopped;

@@ -10,7 +10,7 @@ import { createClient } from '../../src/client/index.js';
 import { addUsd } from '../../src/model/formats.js';
 import { PROJECT_ROOT } from '../../src/paths.js';
 import { claudePidsFor, lastPromptsWith, setupDurable, waitFor, type Durable } from '../helpers/durable.js';
-import { isAlive } from '../helpers/processes.js';
+import { processRunning } from '../../src/processes.js';
 import { TEST_HOME } from '../helpers/home.js';
 
 let d: Durable;
@@ -82,7 +82,7 @@ test('a step whose worker is SIGKILLed mid-run completes on another worker: no d
   expect(orphans.length).toBeGreaterThan(0);
   // Only the worker process: its claude child must die with it (the lifeline), not be killed by us.
   process.kill(a.child.pid!, 'SIGKILL');
-  await waitFor('the killed worker\'s claude processes to be gone', () => orphans.every((pid) => !isAlive(pid)), 15_000);
+  await waitFor('the killed worker\'s claude processes to be gone', () => orphans.every((pid) => !processRunning(pid)), 15_000);
 
   const w = await d.startWorker(b);
   const result = await run.result();
@@ -131,7 +131,7 @@ test('cancelling a running pipeline leaves no claude process', async () => {
   const err = await run.result().catch((e: unknown) => e);
   expect(err).toBeInstanceOf(WorkflowFailedError);
   expect((err as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
-  await waitFor('every claude process to be gone', () => pids.every((pid) => !isAlive(pid)), 15_000);
+  await waitFor('every claude process to be gone', () => pids.every((pid) => !processRunning(pid)), 15_000);
   expect(await claudePidsFor(w.config.configDir)).toEqual([]);
   const [entry] = await d.store.runsOfStep(`${run.workflowId}/0`);
   expect(entry?.status).toBe('failed');
@@ -155,6 +155,6 @@ test('SIGTERM: the worker lets a running step use its grace time, then cancels i
   process.kill(a.child.pid!, 'SIGTERM');
   expect(await exited).toBe(0);
   // Gone: the worker waited for its step's process tree, and the lifeline's watcher ends what is left as the worker exits.
-  await waitFor('every claude process to be gone', () => pids.every((pid) => !isAlive(pid)), 15_000);
+  await waitFor('every claude process to be gone', () => pids.every((pid) => !processRunning(pid)), 15_000);
   await run.cancel();
 });

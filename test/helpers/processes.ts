@@ -1,20 +1,5 @@
-/** Processes as the tests see them, from /proc: alive, their names, their descendants. */
+/** Processes as the tests see them, from /proc: their names and descendants (whether one runs: `src/processes.ts`). */
 import { readdirSync, readFileSync } from 'node:fs';
-
-/** Alive and not a zombie: an orphan's pid stays until pid 1 reaps it, which not every container's does. */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 /** The process's command name, or null once it is gone. */
 export function commOf(pid: number): string | null {

@@ -7,7 +7,8 @@ import { DEFAULT_CONTINUE_PROMPT, defaultClaudePath, runClaude, type ParsedLine,
 import { userPrompts } from '../../src/stub/replies.js';
 import { startStub, type StubServer } from '../../src/stub/server.js';
 import { FAKE_CLAUDE } from './helpers.js';
-import { commOf, descendantsOf, isAlive } from '../helpers/processes.js';
+import { processRunning } from '../../src/processes.js';
+import { commOf, descendantsOf } from '../helpers/processes.js';
 import { TEST_HOME } from '../helpers/home.js';
 
 let stub: StubServer;
@@ -199,8 +200,8 @@ describe('runClaude with the real CLI against the stub', () => {
     expect(outcome.status).toBe('failed');
     expect(pid).toBeGreaterThan(0);
     expect(tree.length).toBeGreaterThan(0);
-    expect(isAlive(pid)).toBe(false);
-    for (const p of tree) expect(isAlive(p)).toBe(false);
+    expect(processRunning(pid)).toBe(false);
+    for (const p of tree) expect(processRunning(p)).toBe(false);
   });
 
   it('cancellation while streaming a slow reply', async () => {
@@ -219,7 +220,7 @@ describe('runClaude with the real CLI against the stub', () => {
       }),
     );
     expect(outcome.failure?.type).toBe('Cancelled');
-    expect(isAlive(pid)).toBe(false);
+    expect(processRunning(pid)).toBe(false);
   });
 
   it('timeout is TimedOut', async () => {
@@ -278,7 +279,7 @@ describe('runClaude with the real CLI against the stub', () => {
       run(box, { mode: 'query', prompt: 'never sent' }, { promptAfter: Promise.reject(new Error('entry not written')), onSpawn: (p) => (pid = p) }),
     ).rejects.toThrow('entry not written');
     expect(pid).toBeGreaterThan(0);
-    expect(isAlive(pid)).toBe(false);
+    expect(processRunning(pid)).toBe(false);
     expect(requestsWith('never sent')).toHaveLength(0);
   });
 });
@@ -347,8 +348,8 @@ describe('runClaude with a fake CLI (what the real one cannot do)', () => {
     expect(outcome.failure?.type).toBe('Cancelled');
     const grandchild = Number(/grandchild (\d+)/.exec(outcome.stderrTail)?.[1]);
     expect(grandchild).toBeGreaterThan(0);
-    expect(isAlive(pid)).toBe(false);
-    expect(isAlive(grandchild)).toBe(false);
+    expect(processRunning(pid)).toBe(false);
+    expect(processRunning(grandchild)).toBe(false);
   });
 
   it('the child gets a minimal environment, never the parent one wholesale', async () => {
