@@ -1,6 +1,7 @@
 /**
  * CPU time by process, from /proc (Linux): this process (worker, runner, stub), the `claude`
- * processes it has waited for, and the stack's servers by pid. Elsewhere every figure is null.
+ * processes it has waited for, and the stack's servers by pid. Elsewhere there is nothing to read
+ * (`cpuReadable` is false) and the bench prints no CPU line.
  */
 import { existsSync, readFileSync } from 'node:fs';
 
