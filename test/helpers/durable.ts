@@ -143,9 +143,9 @@ export function lastPromptsWith(stub: StubServer, text: string): string[] {
   return req ? userPrompts(req.body) : [];
 }
 
-/** Pids of live `claude` processes whose CLAUDE_CONFIG_DIR is the given dir (found through /proc). */
 /**
- * The processes the runner started with this CLAUDE_CONFIG_DIR (`claude` and its lifeline's watcher).
+ * Pids of the processes the runner started with this CLAUDE_CONFIG_DIR (`claude` and its lifeline's
+ * watcher), found through /proc.
  * A worker in its own process has the variable too, and so may its own helpers: the runner's
  * `DISABLE_AUTOUPDATER=1`, set for its children only, tells them apart.
  */

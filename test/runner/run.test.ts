@@ -8,7 +8,8 @@ import { userPrompts } from '../../src/stub/replies.js';
 import { startStub, type StubServer } from '../../src/stub/server.js';
 import { FAKE_CLAUDE } from './helpers.js';
 import { processRunning } from '../../src/processes.js';
-import { commOf, descendantsOf } from '../helpers/processes.js';
+import { descendants } from '../../src/runner/process-tree.js';
+import { commOf } from '../helpers/processes.js';
 import { TEST_HOME } from '../helpers/home.js';
 
 let stub: StubServer;
@@ -189,7 +190,7 @@ describe('runClaude with the real CLI against the stub', () => {
           if (m.type === 'assistant') {
             // The tool is running: note the tree, then cancel.
             setTimeout(() => {
-              tree = descendantsOf(pid);
+              tree = descendants(pid);
               controller.abort();
             }, 500);
           }
@@ -339,7 +340,7 @@ describe('runClaude with a fake CLI (what the real one cannot do)', () => {
     const onSpawn = (p: number) => {
       pid = p;
       watch = setInterval(() => {
-        if (!descendantsOf(p).some((d) => commOf(d) === 'sleep')) return;
+        if (!descendants(p).some((d) => commOf(d) === 'sleep')) return;
         clearInterval(watch);
         setTimeout(() => controller.abort(), 100);
       }, 50);
