@@ -1,28 +1,20 @@
 /**
  * CPU time by process, from /proc (Linux): this process (worker, runner, stub), the `claude`
  * processes it has waited for, and the stack's servers by pid. Elsewhere there is nothing to read
- * (`cpuReadable` is false) and the bench prints no CPU line.
+ * (`HAS_PROC` in `src/processes.ts` is false) and the bench prints no CPU line.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { procStat } from '../src/processes.js';
 
 export type CpuSnapshot = Record<string, number>;
 
 /** Clock ticks in `/proc/<pid>/stat`: 100 a second on Linux. */
 const MS_PER_TICK = 10;
 
-/** Fields 14 to 17 of `/proc/<pid>/stat` (utime, stime, cutime, cstime), in ms; null when unreadable. */
+/** utime, stime, cutime and cstime (fields 14 to 17 of `/proc/<pid>/stat`), in ms; null when unreadable. */
 function times(pid: number | 'self'): [number, number, number, number] | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may hold spaces: count from after its closing parenthesis.
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return [f[11], f[12], f[13], f[14]].map((x) => Number(x) * MS_PER_TICK) as [number, number, number, number];
-  } catch {
-    return null;
-  }
+  const f = procStat(pid);
+  return f ? ([f[11], f[12], f[13], f[14]].map((x) => Number(x) * MS_PER_TICK) as [number, number, number, number]) : null;
 }
-
-export const cpuReadable = existsSync('/proc/self/stat');
 
 /** CPU ms so far: `self`, `claude` (waited-for children) and one entry per server pid. */
 export function cpuSnapshot(servers: Record<string, number>): CpuSnapshot {

@@ -36,7 +36,8 @@ import { startStack } from '../src/stack/stack.js';
 import { createMongoStore } from '../src/store/mongo-store.js';
 import { startStub } from '../src/stub/server.js';
 import { createClaudeTemporalWorker } from '../src/worker/worker.js';
-import { cpuReadable, cpuSnapshot, cpuSpent, type CpuSnapshot } from './cpu.js';
+import { HAS_PROC } from '../src/processes.js';
+import { cpuSnapshot, cpuSpent, type CpuSnapshot } from './cpu.js';
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 const stack = await startStack({ stub: false });
@@ -208,7 +209,7 @@ console.log(`forks without Temporal: 1 fork ${seconds(forks.oneDirect)} s, 10 pa
 console.log(
   `10 parallel forks through Temporal / runner alone, best of ${ROUNDS}: ${(forks.ten / forks.tenDirect).toFixed(2)} (target <= 1.10); median of the rounds' ratios ${median(forks.ratios).toFixed(2)}; load ${os.loadavg()[0]!.toFixed(1)}`,
 );
-if (cpuReadable) {
+if (HAS_PROC) {
   const line = (side: 'durable' | 'direct') => {
     const rounds = forkCpu[side];
     const keys = Object.keys(rounds[0]!.cpu).filter((k) => rounds.some((r) => r.cpu[k]! > 0));

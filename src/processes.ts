@@ -1,8 +1,25 @@
-/** Whether a process runs: one rule for the runner's process trees and the local stack's servers. */
+/**
+ * Processes as Linux shows them under /proc: one reader of `/proc/<pid>/stat`, and one rule for
+ * whether a process runs (the runner's process trees, the local stack's servers).
+ */
 import { existsSync, readFileSync } from 'node:fs';
 
-/** Linux shows a process's state under /proc; elsewhere a signal 0 is all there is to ask. */
-const HAS_PROC = existsSync('/proc/self/stat');
+/** Whether there is a /proc to read; elsewhere a signal 0 is all there is to ask. */
+export const HAS_PROC = existsSync('/proc/self/stat');
+
+/**
+ * The fields of `/proc/<pid>/stat` from the third on (state, ppid, ...: index = field number - 3),
+ * or null when the process is gone or there is no /proc.
+ */
+export function procStat(pid: number | 'self'): string[] | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Counted from after the `(comm)`, which may itself hold spaces or parentheses.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return null;
+  }
+}
 
 /**
  * Whether `pid` runs: it exists (ours or another user's) and is not a zombie, one that exited and
@@ -15,11 +32,6 @@ export function processRunning(pid: number): boolean {
     if ((err as { code?: string }).code !== 'EPERM') return false;
   }
   if (!HAS_PROC) return true;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The state follows the `(comm)`, which may itself hold spaces or parentheses.
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
+  const fields = procStat(pid);
+  return fields !== null && fields[0] !== 'Z';
 }

@@ -19,6 +19,11 @@ interface Deps {
 /** A store write of the step: fenced by its session lease, retried through outages. */
 export type FencedWrite = <T>(fn: () => Promise<T>) => Promise<T>;
 
+/** Writes through `call` (retried through outages), each after `check` (the lease is still this run's). */
+export function fencedWrite(call: <T>(fn: () => Promise<T>) => Promise<T>, check: () => Promise<void>): FencedWrite {
+  return (fn) => call(async () => (await check(), fn()));
+}
+
 /**
  * Attempts that died with their worker left a `running` entry: record their spend (an estimate from
  * the last heartbeat when it is theirs), drop their messages. Returns the step's earlier attempts as they now stand.

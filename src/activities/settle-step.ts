@@ -4,7 +4,7 @@
  */
 import { Context } from '@temporalio/activity';
 import { type SessionStore } from '../store/types.js';
-import { lostEntry, type FencedWrite } from './lost-attempts.js';
+import { fencedWrite, lostEntry } from './lost-attempts.js';
 import { acquireSession, DEFAULT_LEASE_TTL_MS, HeldSession } from './session-lease.js';
 import { attemptDeadline, storeCaller } from './store-retry.js';
 
@@ -27,7 +27,7 @@ export function createSettleStepActivity(store: SessionStore) {
         onWait: () => ctx.heartbeat(),
       });
       const held = new HeldSession(store, lease, ttlMs, () => undefined);
-      const write: FencedWrite = (fn) => call(async () => (await held.check(), fn()));
+      const write = fencedWrite(call, () => held.check());
       try {
         await write(() => store.discardRunMessages(run.sessionId, run.runId));
         await write(() => store.recordRun(lostEntry(run, undefined)));

@@ -18,7 +18,7 @@ import { stepRunId, type StepHeartbeat, type StepInput, type StepResult } from '
 import { nonRetryable, withSessionId } from './failures.js';
 import { type ActivityLogger, type ClaudeRuntime } from './index.js';
 import { finishedEntry, ledgerBase, resultFromLedger } from './ledger-entries.js';
-import { recordFailure, settleLostAttempts, type FencedWrite } from './lost-attempts.js';
+import { fencedWrite, recordFailure, settleLostAttempts, type FencedWrite } from './lost-attempts.js';
 import { newProgress, noteLine, spendFields } from './progress.js';
 import { acquireSession, DEFAULT_LEASE_TTL_MS, HeldSession, readWhileIdle, sessionBusy } from './session-lease.js';
 import { countLine, emptySpend } from './spend.js';
@@ -122,7 +122,7 @@ export function createStepActivities(deps: StepDeps) {
     holding.catch(() => undefined);
     // Every write of this step first checks that the session is still its own.
     const check = async () => (await holding).check();
-    const write: FencedWrite = (fn) => step.call(async () => (await check(), fn()));
+    const write = fencedWrite(step.call, check);
     let spawnedAt: Date | undefined;
     const prepared = claimed.then(async ({ earlier }) => {
       await holding;

@@ -4,8 +4,8 @@
  * found under `/proc` at that moment: SIGTERM first, SIGKILL after a delay, and a last SIGKILL
  * sweep once the leader has exited (stragglers do not outlive the run).
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { processRunning } from '../processes.js';
+import { readdirSync } from 'node:fs';
+import { procStat, processRunning } from '../processes.js';
 
 /** The execa options that make the child a group leader and let execa escalate to SIGKILL too. */
 export function treeKillOptions(killDelayMs: number): { detached: true; forceKillAfterDelay: number; killSignal: 'SIGTERM' } {
@@ -23,16 +23,13 @@ export function descendants(pid: number): number[] {
   const children = new Map<number, number[]>();
   for (const e of entries) {
     if (!/^\d+$/.test(e)) continue;
-    try {
-      const text = readFileSync(`/proc/${e}/stat`, 'utf8');
-      // Fields after the `(comm)`, which may itself hold spaces or parentheses.
-      const ppid = Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[1]);
-      const list = children.get(ppid) ?? [];
-      list.push(Number(e));
-      children.set(ppid, list);
-    } catch {
-      // The process ended while we looked.
-    }
+    const fields = procStat(Number(e));
+    // Null: the process ended while we looked.
+    if (fields === null) continue;
+    const ppid = Number(fields[1]);
+    const list = children.get(ppid) ?? [];
+    list.push(Number(e));
+    children.set(ppid, list);
   }
   const out: number[] = [];
   const queue = [pid];
