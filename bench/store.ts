@@ -13,13 +13,15 @@
  * - BENCH_SEARCH_AT: the size at which listing and search are timed (FerretDB v1 scans every session for them); default 10000.
  * - BENCH_ITERATIONS: timed runs of each listing/search query; default 5.
  * - BENCH_TRANSCRIPT_MB: transcript sizes, in MB, at which saving one more turn is timed; default 0.15,1,5.
+ * - BENCH_SESSION_RUNS: runs in one session at which recording a step (its entry at start and at end) is timed; default 10,100,1000,3000.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { MongoClient } from 'mongodb';
 import { createMongoStore, type MongoSessionStore } from '../src/store/mongo-store.js';
 import { startPrivateMongo } from './private-mongo.js';
-import { SESSION_STATUSES, type SearchQuery, type SessionMetadata } from '../src/model/session.js';
+import { ledgerBase } from '../src/activities/ledger-entries.js';
+import { SESSION_STATUSES, type RunLedgerEntry, type SearchQuery, type SessionMetadata } from '../src/model/session.js';
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 5000);
 const CLEANUP_SESSIONS = Number(process.env.BENCH_CLEANUP ?? 2000);
@@ -30,6 +32,9 @@ const SEARCH_AT = Number(process.env.BENCH_SEARCH_AT ?? 10_000);
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 5);
 const SCOPES = 50;
 const TRANSCRIPT_MB = (process.env.BENCH_TRANSCRIPT_MB ?? '0.15,1,5').split(',').map(Number);
+const SESSION_RUNS = (process.env.BENCH_SESSION_RUNS ?? '10,100,1000,3000').split(',').map(Number).sort((a, b) => a - b);
+/** Steps timed at each of SESSION_RUNS. */
+const STEPS_TIMED = 20;
 
 function line(sessionId: string, i: number): string {
   const text = `Reply ${i}: ${'lorem ipsum dolor sit amet '.repeat(30)}`;
@@ -219,6 +224,38 @@ async function benchCleanup(uri: string): Promise<void> {
   await store.close();
 }
 
+/** A step's ledger entries, as the step activity writes them: `running` at its start, settled at its end. */
+function stepEntries(sessionId: string, n: number): [RunLedgerEntry, RunLedgerEntry] {
+  const stepKey = `${sessionId}/step-${n}`;
+  const start = ledgerBase({ stepKey, mode: 'resume', prompt: `Step ${n}`, sessionId }, `${stepKey}#1`, sessionId, 1, new Date(Date.UTC(2026, 0, 1) + n * 60_000));
+  const model = 'claude-sonnet-5-5';
+  const usage = { inputTokens: 100, outputTokens: 50, cacheReadInputTokens: 0, cacheCreationInputTokens: 0, costUSD: 0.01 };
+  const settled = { status: 'success', subtype: 'success', costUsd: 0.01, cumulativeCostUsd: 0.01 * (n + 1), usageByModel: { [model]: usage }, model } as const;
+  return [start, { ...start, ...settled, numTurns: 1, messageCount: 3, assistantMessages: 1, summary: `Reply ${n}`, exitCode: 0, finishedAt: new Date(), durationMs: 1000 }];
+}
+
+/** One session grown run by run; at each of SESSION_RUNS, the time to record a step's two entries. */
+async function benchLongSession(uri: string): Promise<void> {
+  const store = createMongoStore({ uri, dbName: `bench_long_${Date.now()}` });
+  await store.ensureIndexes();
+  const sid = randomUUID();
+  await store.upsertSession({ sessionId: sid });
+  let n = 0;
+  const t0 = performance.now();
+  for (const size of SESSION_RUNS) {
+    for (; n < size - STEPS_TIMED; n++) for (const e of stepEntries(sid, n)) await store.recordRun(e);
+    const times: number[] = [];
+    for (; n < size; n++) {
+      const a = performance.now();
+      for (const e of stepEntries(sid, n)) await store.recordRun(e);
+      times.push(performance.now() - a);
+    }
+    console.log(`${'record a step (entry at start and end)'.padEnd(52)} p50 ${fmt(pct(times, 50))} ms  p95 ${fmt(pct(times, 95))} ms  (${times.length} steps, at ${size} runs in the session)`);
+  }
+  console.log(`one session grown to ${n} runs in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  await store.close();
+}
+
 async function main(): Promise<void> {
   const server = await startPrivateMongo('store');
   console.log(`store bench on ${process.env.MONGODB_URI ? 'MONGODB_URI' : 'FerretDB v1 (SQLite) in a temp dir'}, node ${process.version}`);
@@ -226,6 +263,7 @@ async function main(): Promise<void> {
     await benchAppends(server.uri);
     await benchCleanup(server.uri);
     await benchTranscripts(server.uri);
+    await benchLongSession(server.uri);
     await benchLookups(server.uri);
   } finally {
     if (process.env.MONGODB_URI) {

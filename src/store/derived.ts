@@ -7,7 +7,8 @@
  */
 import { type UpdateFilter } from 'mongodb';
 import { upsertOne, type StoreContext } from './context.js';
-import { insertDefaults, parseJson, units, unitsToUsd, runStatusToSession, type RunBrief, type SessionDoc } from './documents.js';
+import { insertDefaults, parseJson, runStatusToSession, type LedgerFold, type RunBrief, type SessionDoc } from './documents.js';
+import { foldCostUsd, foldRuns } from './ledger-fold.js';
 import { inLedgerOrder, readBriefs } from './run-briefs.js';
 import { assistantText, summaryOf } from '../model/messages.js';
 import { type Origin, type RunLedgerEntry } from '../model/session.js';
@@ -30,18 +31,21 @@ type SessionBefore = Pick<SessionDoc, '_id' | 'tags' | 'summary' | 'scope' | 'up
 export interface Derivation {
   cause: RecomputeCause;
   session: SessionBefore | null;
+  /** The session's older settled runs, folded (`run-briefs.ts`). */
+  folded: LedgerFold | null;
+  /** The briefs of the rest, in ledger order. */
   runs: RunBrief[];
   /** Message documents and assistant messages among them; null when the cause cannot change them, or the ledger tells them. */
   counted: MessageCounts | null;
 }
 
 export async function readDerivation(c: StoreContext, sessionId: string, cause: RecomputeCause): Promise<Derivation> {
-  const [session, runs, counted] = await Promise.all([
+  const [session, { folded, runs }, counted] = await Promise.all([
     c.sessions.findOne({ _id: sessionId }, { projection: { tags: 1, summary: 1, scope: 1, updatedAt: 1 } }) as Promise<SessionBefore | null>,
     readBriefs(c, sessionId),
     cause === 'messages' ? countMessages(c, sessionId) : null,
   ]);
-  return { cause, session, runs, counted };
+  return { cause, session, folded, runs, counted };
 }
 
 /** The derivation with one run as it is being written (replacing the one read, if any), in ledger order. */
@@ -69,7 +73,8 @@ export interface OpenedFields {
  * derives wins: the status is its latest run's).
  */
 export async function writeDerived(c: StoreContext, sessionId: string, d: Derivation, created: RunLedgerEntry | null, opened: OpenedFields | null = null): Promise<void> {
-  const set = { ...opened?.set, ...ledgerFields(d.runs), ...(await messageFields(c, sessionId, d)) };
+  const fold = foldRuns(d.folded, d.runs);
+  const set = { ...opened?.set, ...ledgerFields(fold), ...(await messageFields(c, sessionId, d, fold)) };
   const now = c.clock();
   const update: UpdateFilter<SessionDoc> = { $set: set as Partial<SessionDoc>, $max: { updatedAt: now } };
   if (!created) {
@@ -94,24 +99,15 @@ function movedTo(s: SessionBefore, now: Date): SessionBefore {
   return { ...s, updatedAt: s.updatedAt && s.updatedAt.getTime() > now.getTime() ? s.updatedAt : now };
 }
 
-function ledgerFields(runs: readonly RunBrief[]): Record<string, unknown> {
-  let total = 0n;
-  let models: string[] = [];
-  for (const r of runs) {
-    total += units(r.costUsd);
-    // Latest model last: a model used again moves to the end.
-    const used = [...r.models, ...(r.model ? [r.model] : [])];
-    for (const m of used) models = [...models.filter((x) => x !== m), m];
-  }
-  const latest = runs.at(-1);
+function ledgerFields(fold: LedgerFold): Record<string, unknown> {
   const set: Record<string, unknown> = {
-    totalCostUsd: unitsToUsd(total),
-    runCount: runs.length,
-    models,
-    model: models.at(-1) ?? null,
-    lineageCostUsd: latest?.cumulativeCostUsd ?? 0,
+    totalCostUsd: foldCostUsd(fold),
+    runCount: fold.runCount,
+    models: fold.models,
+    model: fold.models.at(-1) ?? null,
+    lineageCostUsd: fold.last?.cumulativeCostUsd ?? 0,
   };
-  if (latest) set.status = runStatusToSession(latest.status);
+  if (fold.last) set.status = runStatusToSession(fold.last.status);
   return set;
 }
 
@@ -120,16 +116,11 @@ function ledgerFields(runs: readonly RunBrief[]): Record<string, unknown> {
  * ended reads them from the ledger when every kept run counted its own messages (the step activity's
  * entries do); otherwise, and when messages were removed or replaced, from the messages.
  */
-async function messageFields(c: StoreContext, sessionId: string, d: Derivation): Promise<Record<string, unknown>> {
+async function messageFields(c: StoreContext, sessionId: string, d: Derivation, fold: LedgerFold): Promise<Record<string, unknown>> {
   if (d.cause === 'ledger') return {};
-  // Failed runs' messages are removed, running ones are still arriving.
-  const kept = d.runs.filter((r) => r.status !== 'failed' && r.status !== 'running');
-  if (d.cause === 'run' && kept.every((r) => typeof r.assistantMessages === 'number')) {
-    return {
-      messageCount: kept.reduce((n, r) => n + (r.messageCount ?? 0), 0),
-      turnCount: kept.reduce((n, r) => n + (r.assistantMessages ?? 0), 0),
-      summary: kept.find((r) => r.summary)?.summary ?? null,
-    };
+  const { kept } = fold;
+  if (d.cause === 'run' && kept.assistantMessages !== null) {
+    return { messageCount: kept.messageCount, turnCount: kept.assistantMessages, summary: kept.summary };
   }
   const counted = d.counted ?? (await countMessages(c, sessionId));
   const set: Record<string, unknown> = { messageCount: counted.messages, turnCount: counted.assistant };

@@ -178,10 +178,34 @@ export interface RunBrief {
   summary: string | null;
 }
 
-/** One session's briefs by key (`_id` = the session id), or the store's marker that every session has its own. */
+/** Runs folded in ledger order, as a session's derived fields need them (`ledger-fold.ts`). */
+export interface LedgerFold {
+  runCount: number;
+  /** Their spend in exact units (see `usdUnits`), as a decimal string. */
+  costUnits: string;
+  /** The models they used, the latest used last. */
+  models: string[];
+  /** The last run folded: where the fold ends in ledger order, its status and its lineage figure. */
+  last: Pick<RunBrief, 'runId' | 'startedAt' | 'status' | 'cumulativeCostUsd'> | null;
+  /** Kept runs' (not failed, not running) messages and first summary. */
+  kept: {
+    messageCount: number;
+    /** Null once a kept run did not count its own. */
+    assistantMessages: number | null;
+    summary: string | null;
+  };
+}
+
+/**
+ * One session's ledger in brief (`_id` = the session id): the briefs of its latest runs by key, and
+ * its older settled runs folded; or the store's marker that every session has its own.
+ */
 export interface RunBriefsDoc {
   _id: string;
   runs?: Record<string, RunBrief>;
+  folded?: LedgerFold;
+  /** Counts the document's writes, so a fold applies only to the version it read. */
+  version?: number;
   at?: Date;
 }
 

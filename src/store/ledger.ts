@@ -8,7 +8,8 @@ import { upsertOne, type StoreContext } from './context.js';
 import { readDerivation, withRun, writeDerived, type Derivation, type RecomputeCause } from './derived.js';
 import { toEntry, toRunDoc, type RunDoc } from './documents.js';
 import { guard, mapError } from './errors.js';
-import { noteBrief, toBrief } from './run-briefs.js';
+import { followsFold } from './ledger-fold.js';
+import { FOLD_AT, foldBriefs, noteBrief, toBrief } from './run-briefs.js';
 import { sessionFields, tagRuns } from './sessions.js';
 import { nameCurrent, writeTranscriptFile } from './transcripts.js';
 import { type RecordRunOptions, type RunLedgerEntry, type RunQuery } from '../model/session.js';
@@ -92,13 +93,20 @@ async function record(
     const tags = [...new Set([...e.tags, ...had, ...added])];
     const { _id, ...doc } = toRunDoc({ ...e, tags });
     const brief = toBrief({ _id, ...doc });
-    // The entry as written, laid over the ledger as read: the session's fields need not wait for the write.
-    await Promise.all([
-      upsertOne(c.runs, { _id }, { $set: doc }),
-      noteBrief(c, e.sessionId, brief),
-      writeDerived(c, e.sessionId, withRun(before, brief), e, fields ? { set: fields, tags: session?.tags ?? [] } : null),
-      added.length > 0 ? tagRuns(c, e.sessionId, added) : null,
-    ]);
+    const opened = fields ? { set: fields, tags: session?.tags ?? [] } : null;
+    // The entry before its brief: a rebuild of the briefs that reads the ledger then sees every brief written before it.
+    const entryWrites = Promise.all([upsertOne(c.runs, { _id }, { $set: doc }).then(() => noteBrief(c, e.sessionId, brief)), added.length > 0 ? tagRuns(c, e.sessionId, added) : null]);
+    const after = withRun(before, brief);
+    if (followsFold(before.folded, brief)) {
+      // The entry as written, laid over the ledger as read: the session's fields need not wait for the write.
+      await Promise.all([entryWrites, writeDerived(c, e.sessionId, after, e, opened)]);
+    } else {
+      // A run folded already, written again (or one started on a clock far behind): the fields are
+      // read after the write, which the briefs' read takes as its cue to rebuild them from the ledger.
+      await entryWrites;
+      await writeDerived(c, e.sessionId, await readDerivation(c, e.sessionId, cause), e, opened);
+    }
+    if (after.runs.length > FOLD_AT) await foldBriefs(c, e.sessionId);
   });
 }
 

@@ -50,9 +50,13 @@ export async function saveSession(c: StoreContext, sessionId: string, messages: 
         tags: created?.tags ?? opts.tags,
       };
       const { _id, ...fields } = toRunDoc(full);
-      await Promise.all([upsertOne(c.runs, { _id }, { $set: fields }), noteBrief(c, sid, toBrief({ _id, ...fields }))]);
+      // The entry before its brief (see `rebuildBriefs`).
+      await upsertOne(c.runs, { _id }, { $set: fields });
+      await noteBrief(c, sid, toBrief({ _id, ...fields }));
     } else {
-      await Promise.all([c.runs.deleteOne({ _id: rid }), forgetBrief(c, sid, rid)]);
+      // The entry first: a session with folded runs rebuilds its briefs from the ledger.
+      await c.runs.deleteOne({ _id: rid });
+      await forgetBrief(c, sid, rid);
     }
     await recompute(c, sid, null);
     return mustGet(c, sid);
