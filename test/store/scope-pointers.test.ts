@@ -104,6 +104,18 @@ describe('continue by scope pointer', () => {
     expect((await store.latestSessionInScope(scope))?.sessionId).toBe(sessions[1]!.sessionId);
   });
 
+  it('names the latest session after many sessions of one scope are written at once', async () => {
+    // Each write advances the pointer only if it is behind; of two advances at once, neither may be lost.
+    for (let round = 0; round < 30; round++) {
+      let tick = t;
+      t += 60_000;
+      const store = createMongoStore({ client, dbName, now: () => new Date(tick++) });
+      const scope = `/pointer/${randomUUID()}`;
+      await Promise.all(Array.from({ length: 10 }, () => store.upsertSession({ sessionId: randomUUID(), scope })));
+      expect((await store.latestSessionInScope(scope))?.sessionId).toBe(await scanLatest(scope));
+    }
+  });
+
   it('agrees with a scan of the sessions after any sequence of writes, deletes and clock moves', async () => {
     const scopes = ['/p/a', '/p/b'];
     const op = fc.oneof(

@@ -2,8 +2,9 @@
 # Builds the FerretDB wrapper into $1, against a copy of FerretDB v1.24.2 in $2 with the patches
 # of patches/ applied in name order (the Go module cache is left untouched). The patches make lookups
 # by `_id` use the `_id` index of the SQLite backend, concurrent writers queue in FerretDB rather
-# than sleep in SQLite's busy handler, and commands stop paying for debug-only leak tracking and SQL
-# logging; each file says why.
+# than sleep in SQLite's busy handler, updates of one collection go one at a time from their read to
+# their write (so none drops another's change), and commands stop paying for debug-only leak tracking
+# and SQL logging; each file says why.
 set -euo pipefail
 out=$1
 mkdir -p "$2"
