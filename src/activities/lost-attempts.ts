@@ -20,7 +20,7 @@ interface Deps {
 export type FencedWrite = <T>(fn: () => Promise<T>) => Promise<T>;
 
 /** Writes through `call` (retried through outages), each after `check` (the lease is still this run's). */
-export function fencedWrite(call: <T>(fn: () => Promise<T>) => Promise<T>, check: () => Promise<void>): FencedWrite {
+export function fencedWrite(call: FencedWrite, check: () => Promise<void>): FencedWrite {
   return (fn) => call(async () => (await check(), fn()));
 }
 

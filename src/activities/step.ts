@@ -136,18 +136,18 @@ export function createStepActivities(deps: StepDeps) {
     });
     let recorded = false;
     try {
-      let record: PreparedRunRecord | undefined;
+      let preparedRecord: PreparedRunRecord | undefined;
       const hooks: RunHooks = {
         started: () => {
           spawnedAt ??= new Date();
           go();
         },
         // The entry's reads go out while the CLI exits.
-        resulted: () => (record ??= store.prepareRunRecord(step.sessionId, step.runId)),
+        resulted: () => (preparedRecord ??= store.prepareRunRecord(step.sessionId, step.runId)),
       };
       const outcome = await runClaude(ctx, step, prepared, stop.signal, write, hooks);
       const { base, settled } = await prepared;
-      const entry = await recordOutcome(step, base, outcome, write, check, record);
+      const entry = await recordOutcome(step, base, outcome, write, check, preparedRecord);
       recorded = true;
       return resultFromLedger(step.input.stepKey, entry, settled, false);
     } finally {
@@ -313,7 +313,7 @@ export function createStepActivities(deps: StepDeps) {
     outcome: RunOutcome,
     write: FencedWrite,
     check: () => Promise<void>,
-    record: PreparedRunRecord | undefined,
+    preparedRecord: PreparedRunRecord | undefined,
   ): Promise<RunLedgerEntry> {
     const { sessionId, runId } = step;
     if (outcome.sessionId && outcome.sessionId !== sessionId) {
@@ -325,7 +325,7 @@ export function createStepActivities(deps: StepDeps) {
       // Fenced like every write: the check goes out with the transcript's file (the entry's reads went at the result line).
       const transcript = await readTranscript(claude.configDir, step.cwd, sessionId);
       const options = { ...(transcript ? { transcript } : {}), check };
-      await step.call(() => (record ? record.record(entry, options) : store.recordRun(entry, options)));
+      await step.call(() => (preparedRecord ? preparedRecord.record(entry, options) : store.recordRun(entry, options)));
       if (step.input.conversation) {
         // The key's session, for a conversation re-opened later: recorded once the exchange is.
         const { key, exchange } = step.input.conversation;

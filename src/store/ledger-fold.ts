@@ -6,7 +6,7 @@
  */
 import { units, unitsToUsd, type LedgerFold, type RunBrief } from './documents.js';
 
-export const EMPTY_FOLD: LedgerFold = { runCount: 0, costUnits: '0', models: [], last: null, kept: { messageCount: 0, assistantMessages: 0, summary: null } };
+const EMPTY_FOLD: LedgerFold = { runCount: 0, costUnits: '0', models: [], last: null, kept: { messageCount: 0, assistantMessages: 0, summary: null } };
 
 /** `fold` with `runs` (in ledger order, all after its last run) added. */
 export function foldRuns(fold: LedgerFold | null, runs: readonly RunBrief[]): LedgerFold {
