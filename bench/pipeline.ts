@@ -90,7 +90,6 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.le
 //    the CLI's own time drifts by several percent between minutes, so each side's best round is compared.
 const directDir = path.join(dir, 'direct');
 await mkdir(directDir, { recursive: true });
-let sessionId: string | null = null;
 type DirectRun = { ms: number; steps: Array<{ wall: number; claude: number }> };
 
 async function directPipeline(): Promise<DirectRun> {
@@ -106,7 +105,6 @@ async function directPipeline(): Promise<DirectRun> {
     sid = outcome.sessionId;
     steps.push({ wall: Date.now() - s0, claude: outcome.durationMs });
   }
-  sessionId = sid;
   return { ms: Date.now() - t, steps };
 }
 
@@ -174,13 +172,12 @@ async function withCpu(side: 'durable' | 'direct', fn: () => Promise<number>): P
   forkCpu[side].push({ wall, cpu: cpuSpent(before, cpuSnapshot(servers)) });
   return wall;
 }
+// Both sides fork a session of one exchange: a longer history costs the CLI more per fork.
+const directOptions = { configDir: path.join(directDir, 'config'), workDir: directDir, baseEnv: claudeEnv };
+const directBase = (await runClaude({ mode: 'query', prompt: 'base session for forks' }, directOptions)).sessionId!;
 const forkDirect = async (n: number) => {
   const s = Date.now();
-  await Promise.all(
-    Array.from({ length: n }, (_, i) =>
-      runClaude({ mode: 'fork', sessionId: sessionId!, prompt: `direct fork ${i}` }, { configDir: path.join(directDir, 'config'), workDir: directDir, baseEnv: claudeEnv }),
-    ),
-  );
+  await Promise.all(Array.from({ length: n }, (_, i) => runClaude({ mode: 'fork', sessionId: directBase, prompt: `direct fork ${i}` }, directOptions)));
   return Date.now() - s;
 };
 const forks = await withWorker(10, async (client) => {
