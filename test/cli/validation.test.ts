@@ -92,7 +92,7 @@ describe('prompts from a file or stdin', () => {
 });
 
 describe('pipeline files', () => {
-  test('a NUL prompt, too many steps, a huge or endless file: exit 2, nothing read past the limit', async () => {
+  test('a NUL prompt, too many steps, a huge or endless file, a hex number: exit 2, nothing read past the limit', async () => {
     const steps = Array.from({ length: MAX_PIPELINE_STEPS + 1 }, (_, i) => ({ mode: 'query', prompt: `p${i}` }));
     await expectRefused([
       [['run', await file('nul.json', JSON.stringify({ steps: [{ mode: 'query', prompt: 'a\u0000' }] }))], /Invalid steps\[0\]\.prompt: must not contain a NUL byte/],
@@ -101,6 +101,9 @@ describe('pipeline files', () => {
       [['run', '/dev/zero'], /Invalid pipeline-file: \/dev\/zero is larger than the maximum of 1 MiB/],
       [['run', path.join(fx.home, 'inputs')], /Invalid pipeline-file: .* is a directory/],
       [['run', await file('ok.json', JSON.stringify({ steps: [{ mode: 'query', prompt: 'hi' }] })), '--workflow-id', ''], /Invalid --workflow-id: must not be empty/],
+      // Numbers as JSON has them: a hex or octal literal stays text, so it is refused rather than read as 16 or 15.
+      [['run', await file('hex.yaml', 'budgetUsd: 0x10\nsteps:\n  - mode: query\n    prompt: hi\n')], /Invalid budgetUsd: must be a number, got the text "0x10"/],
+      [['run', await file('oct.yaml', 'steps:\n  - mode: query\n    prompt: hi\n    options:\n      maxTurns: 0o17\n')], /Invalid steps\[0\]\.options\.maxTurns: must be a number, got the text "0o17"/],
     ]);
   });
 });

@@ -1,7 +1,7 @@
 /** `run <pipeline-file>`: a pipeline file in YAML or JSON, validated, then watched live. */
 import { randomUUID } from 'node:crypto';
 import { type Command } from 'commander';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, type CollectionTag, type ScalarTag } from 'yaml';
 import { type PipelineInput } from '../../model/workflow.js';
 import { MAX_PIPELINE_BYTES } from '../../model/defaults.js';
 import { idText } from '../../model/validation/user-input.js';
@@ -11,6 +11,10 @@ import { followOptions } from '../follow.js';
 import { printOutcome } from '../outcome.js';
 import { checkStoreReachable, startPipelineOnce, watchPipeline } from '../progress.js';
 import { readBounded } from '../read-input.js';
+
+/** YAML's core schema reads `0x10` and `0o17` as numbers; here they stay text, as in JSON (`budgetUsd: 0x10` is refused, not 16). */
+const decimalNumbersOnly = <T extends ScalarTag | CollectionTag | string>(tags: T[]): T[] =>
+  tags.filter((tag) => (typeof tag === 'string' ? tag !== 'intHex' && tag !== 'intOct' : tag.format !== 'HEX' && tag.format !== 'OCT'));
 
 export const registerRunCommand = (program: Command, action: Action): void => {
   program
@@ -36,7 +40,7 @@ async function readPipelineFile(file: string): Promise<PipelineInput> {
   const text = await readBounded(file, MAX_PIPELINE_BYTES, 'pipeline-file');
   let data: unknown;
   try {
-    data = /\.json$/i.test(file) ? JSON.parse(text) : parseYaml(text, { prettyErrors: true });
+    data = /\.json$/i.test(file) ? JSON.parse(text) : parseYaml(text, { prettyErrors: true, customTags: decimalNumbersOnly });
   } catch (err) {
     throw usageError('pipeline-file', `${file} is not valid ${/\.json$/i.test(file) ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`);
   }

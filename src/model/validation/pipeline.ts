@@ -59,12 +59,21 @@ function fieldOf(path: readonly PropertyKey[]): string {
   return path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), '') || 'pipeline';
 }
 
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  return path.reduce<unknown>((v, key) => (v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[key] : undefined), input);
+}
+
 /** Check a pipeline fully; throws `InvalidInput` naming the step and field. */
 export function validatePipelineInput(input: unknown): PipelineInput {
   const parsed = pipelineInputSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     if (issue.code === 'unrecognized_keys') throw invalidInput(fieldOf([...issue.path, issue.keys[0] ?? '']), 'is not a known field');
+    // A YAML file's `0x10` or `yes` is text: say what was read, not only what was expected.
+    const given = issue.code === 'invalid_type' ? valueAt(input, issue.path) : undefined;
+    if (issue.code === 'invalid_type' && typeof given === 'string') {
+      throw invalidInput(fieldOf(issue.path), `must be ${/^[aeiou]/.test(issue.expected) ? 'an' : 'a'} ${issue.expected}, got the text ${JSON.stringify(given.slice(0, 40))}`);
+    }
     throw invalidInput(fieldOf(issue.path), issue.message);
   }
   const { $schema: _schema, ...pipeline } = parsed.data;
