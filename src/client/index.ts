@@ -17,7 +17,7 @@ import { conversation, exploreAlternatives, sessionPipeline } from '../workflows
 import { type CleanupInput, type ConversationInput, type ConversationSendInput, type ExploreInput, type ExploreResult, type PipelineInput, type PipelineResult } from '../model/workflow.js';
 import { describeCleanupSchedule, ensureCleanupSchedule, runCleanup } from './cleanup.js';
 import { DEFAULT_TASK_QUEUE } from '../model/defaults.js';
-import { cancelWorkflow, describeLive, listRunning, runningStep, type RunningWorkflow } from './live.js';
+import { describeLive, listRunning, runningStep, type RunningWorkflow } from './live.js';
 import { ClaudeTemporalError } from '../model/failures.js';
 import { formatUsd, oneStepPipelineName } from '../model/formats.js';
 import {
@@ -247,8 +247,6 @@ export async function createClient(options: ClientOptions = {}) {
     listRunning: (opts: { limit?: number; taskQueue?: string } = {}) => listRunning(client, opts),
     /** Progress and running steps of one of them; null once it has finished. */
     describeLive: (w: RunningWorkflow) => describeLive(client, w),
-    /** Cancel a workflow by id. */
-    cancel: (workflowId: string) => cancelWorkflow(client, workflowId),
 
     async close() {
       if (ownsConnection) await client.connection.close();

@@ -1,8 +1,8 @@
 /**
  * Live work for operators: the running pipelines, fan-outs and
  * conversations of a namespace, each with its progress and the steps its
- * worker is running now (from the step activities' heartbeats), and
- * cancelling one.
+ * worker is running now (from the step activities' heartbeats). Cancelling
+ * one is `cancelRun` (operations.ts), as for `ps` and `cancel`.
  */
 import { type Client, type WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
@@ -11,8 +11,23 @@ import { conversationStateQuery, progressQuery } from '../workflows/definitions.
 import { type ConversationState, type PipelineProgress } from '../model/workflow.js';
 import { type StepLiveStatus } from './types.js';
 
-/** The workflow types shown as live work. */
-export const LIVE_WORKFLOW_TYPES = ['sessionPipeline', 'exploreAlternatives', 'conversation'] as const;
+export const RUN_KINDS = ['pipeline', 'fan-out', 'conversation', 'cleanup', 'other'] as const;
+export type RunKind = (typeof RUN_KINDS)[number];
+
+/** What each workflow type is, as `ps` and the console name it. */
+const KIND_OF_TYPE = {
+  sessionPipeline: 'pipeline',
+  exploreAlternatives: 'fan-out',
+  conversation: 'conversation',
+  cleanupSessions: 'cleanup',
+} as const satisfies Record<string, RunKind>;
+
+export function kindOfType(type: string): RunKind {
+  return (KIND_OF_TYPE as Record<string, RunKind>)[type] ?? 'other';
+}
+
+/** The workflow types shown as live work: all but the cleanup. */
+export const LIVE_WORKFLOW_TYPES = ['sessionPipeline', 'exploreAlternatives', 'conversation'] as const satisfies ReadonlyArray<keyof typeof KIND_OF_TYPE>;
 export type LiveWorkflowType = (typeof LIVE_WORKFLOW_TYPES)[number];
 
 export interface RunningWorkflow {
@@ -126,9 +141,4 @@ export async function describeLive(client: Client, w: RunningWorkflow): Promise<
   }
   const f = await fanOutProgress(handle);
   return { ...base, ...f, costUsd: steps.reduce((s, x) => s + x.spendUsd, 0) };
-}
-
-/** Ask a workflow to cancel (its running step's process is killed by the worker). */
-export async function cancelWorkflow(client: Client, workflowId: string): Promise<void> {
-  await client.workflow.getHandle(workflowId).cancel();
 }

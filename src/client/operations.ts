@@ -6,7 +6,7 @@
 import { type Client, type WorkflowExecutionInfo, type WorkflowHandle } from '@temporalio/client';
 import { type RunLedgerEntry, type StoredMessage } from '../model/session.js';
 import { closeConversationSignal, conversationStateQuery, progressQuery, TAGS_SEARCH_ATTRIBUTE } from '../workflows/definitions.js';
-import { runningSteps } from './live.js';
+import { kindOfType, runningSteps, type RunKind } from './live.js';
 import { type ConversationCarry, type ExploreResult, type PipelineProgress } from '../model/workflow.js';
 import { roundUsd } from '../model/formats.js';
 import { messageLines, type MessageLine } from './messages.js';
@@ -26,8 +26,7 @@ export interface LiveDeps {
   store?: LedgerReader;
 }
 
-export const RUN_KINDS = ['pipeline', 'fan-out', 'conversation', 'cleanup', 'other'] as const;
-export type RunKind = (typeof RUN_KINDS)[number];
+export { RUN_KINDS, type RunKind } from './live.js';
 
 /** A run's status: a pipeline's own status while it is one, else the workflow's. */
 export const RUN_STATES = ['running', 'completed', 'stopped', 'failed', 'cancelled', 'terminated', 'timed-out', 'continued'] as const;
@@ -60,13 +59,6 @@ export interface ListRunsOptions {
   /** Most recent first, at most this many; default 20. */
   limit?: number;
 }
-
-const KIND_OF_TYPE: Record<string, RunKind> = {
-  sessionPipeline: 'pipeline',
-  exploreAlternatives: 'fan-out',
-  conversation: 'conversation',
-  cleanupSessions: 'cleanup',
-};
 
 const STATE_OF_STATUS: Record<string, RunState> = {
   RUNNING: 'running',
@@ -113,7 +105,7 @@ export async function listRuns(deps: LiveDeps, options: ListRunsOptions = {}): P
 }
 
 async function listing(deps: LiveDeps, info: WorkflowExecutionInfo, runs: RunLedgerEntry[]): Promise<RunListing> {
-  const kind = KIND_OF_TYPE[info.type] ?? 'other';
+  const kind = kindOfType(info.type);
   const memo = (info.memo ?? {}) as { name?: unknown; tags?: unknown };
   const handle = deps.temporal.workflow.getHandle(info.workflowId, info.runId);
   let status = STATE_OF_STATUS[info.status.name] ?? 'running';
@@ -228,7 +220,7 @@ export type RunResult =
 export async function runResult(deps: LiveDeps, workflowId: string): Promise<RunResult> {
   const handle = deps.temporal.workflow.getHandle(workflowId);
   const desc = await handle.describe();
-  const kind = KIND_OF_TYPE[desc.type] ?? 'other';
+  const kind = kindOfType(desc.type);
   const status = STATE_OF_STATUS[desc.status.name] ?? 'running';
   let result: unknown = null;
   let failure: unknown = null;
@@ -291,7 +283,7 @@ export async function tailMessages(store: LedgerReader, workflowId: string, curs
 /** A run's kind and status, without waiting for it. */
 export async function runInfo(deps: LiveDeps, workflowId: string): Promise<{ workflowId: string; kind: RunKind; status: RunState }> {
   const desc = await deps.temporal.workflow.getHandle(workflowId).describe();
-  return { workflowId, kind: KIND_OF_TYPE[desc.type] ?? 'other', status: STATE_OF_STATUS[desc.status.name] ?? 'running' };
+  return { workflowId, kind: kindOfType(desc.type), status: STATE_OF_STATUS[desc.status.name] ?? 'running' };
 }
 
 /** Wait until a run has finished, whatever its outcome; resolves to its status. */
