@@ -22,6 +22,7 @@ const KIND_OF_TYPE = {
   cleanupSessions: 'cleanup',
 } as const satisfies Record<string, RunKind>;
 
+/** A workflow type's kind; `other` for a type this package does not define. */
 export function kindOfType(type: string): RunKind {
   return (KIND_OF_TYPE as Record<string, RunKind>)[type] ?? 'other';
 }

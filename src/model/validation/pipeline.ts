@@ -11,7 +11,7 @@ import { CLAUDE_MODES } from '../run.js';
 import { pipelineStepsIssue } from '../step-modes.js';
 import { type ExploreInput, type PipelineInput } from '../workflow.js';
 import { refineWith, runRequestSchema } from './run-request.js';
-import { promptText, sizeText, utf8Bytes } from './user-input.js';
+import { promptText, shown, sizeText, utf8Bytes } from './user-input.js';
 
 export const claudeOptionsSchema = runRequestSchema
   .omit({ mode: true, prompt: true, sessionId: true, newSessionId: true })
@@ -70,9 +70,9 @@ export function validatePipelineInput(input: unknown): PipelineInput {
     const issue = parsed.error.issues[0]!;
     if (issue.code === 'unrecognized_keys') throw invalidInput(fieldOf([...issue.path, issue.keys[0] ?? '']), 'is not a known field');
     // A YAML file's `0x10` or `yes` is text: say what was read, not only what was expected.
-    const given = issue.code === 'invalid_type' ? valueAt(input, issue.path) : undefined;
-    if (issue.code === 'invalid_type' && typeof given === 'string') {
-      throw invalidInput(fieldOf(issue.path), `must be ${/^[aeiou]/.test(issue.expected) ? 'an' : 'a'} ${issue.expected}, got the text ${JSON.stringify(given.slice(0, 40))}`);
+    if (issue.code === 'invalid_type') {
+      const given = valueAt(input, issue.path);
+      if (typeof given === 'string') throw invalidInput(fieldOf(issue.path), `must be ${/^[aeiou]/.test(issue.expected) ? 'an' : 'a'} ${issue.expected}, got the text ${shown(given)}`);
     }
     throw invalidInput(fieldOf(issue.path), issue.message);
   }
