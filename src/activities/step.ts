@@ -50,7 +50,7 @@ interface Attempt {
   /** Takes a session's lease for this attempt, waiting while another run holds it. */
   hold: (sessionId: string) => Promise<SessionLease>;
   /** Takes a session's lease for this attempt if no run holds it (an expired lease is left to `hold`), else null. */
-  holdIfFree: (sessionId: string) => Promise<SessionLease | null>;
+  holdIfFree: (sessionId: string) => Promise<{ lease: SessionLease; first: boolean } | null>;
   /** Reads another session while no run holds it (a fork's parent). */
   readIdle: <T>(sessionId: string, read: () => Promise<T>) => Promise<T>;
 }
@@ -72,8 +72,8 @@ export function createStepActivities(deps: StepDeps) {
     const early = async (): Promise<Claimed> => {
       const [earlier, free] = await Promise.all([step.call(() => store.runsOfStep(input.stepKey, { attempts: step.attempt })), step.holdIfFree(step.sessionId)]);
       const done = earlier.find((r) => r.status !== 'running' && r.status !== 'failed');
-      if (done || !free) throw new NotNow(earlier, free, done);
-      return { earlier, lease: free };
+      if (done || !free) throw new NotNow(earlier, free?.lease ?? null, done);
+      return { earlier, ...free };
     };
     try {
       return await execute(ctx, step, early);
@@ -85,7 +85,7 @@ export function createStepActivities(deps: StepDeps) {
         return resultFromLedger(input.stepKey, done, earlier);
       }
       // Another run holds the session: wait for it, then run.
-      return await execute(ctx, step, async () => ({ earlier, lease: await step.hold(step.sessionId) }));
+      return await execute(ctx, step, async () => ({ earlier, lease: await step.hold(step.sessionId), first: false }));
     }
   }
 
@@ -124,17 +124,23 @@ export function createStepActivities(deps: StepDeps) {
     const check = async () => (await holding).check();
     const write = fencedWrite(step.call, check);
     let spawnedAt: Date | undefined;
-    const prepared = claimed.then(async ({ earlier }) => {
+    const prepared = claimed.then(async ({ earlier, first }) => {
       await holding;
       const settled = await settleLostAttempts(deps, earlier, ctx.info.heartbeatDetails as Partial<StepHeartbeat> | undefined, write);
       // The run starts when its process does.
       const base = ledgerBase(step.input, step.runId, step.sessionId, step.attempt, spawnedAt ?? new Date());
-      const session = sessionOf(step, await prepareConversation(step));
+      const parent = await prepareConversation(step);
+      // What is known already is not read again: the parent's lineage, and that a session this step creates is new.
+      const known = {
+        ...(parent ? { parent: { sessionId: parent.sessionId, rootSessionId: parent.lineage.rootSessionId } } : {}),
+        ...(first && createsSession(step.input.mode) ? { fresh: true } : {}),
+      };
       // Fenced like every write: the check goes out with the entry's reads.
-      await step.call(() => store.recordRun(base, { session, check }));
+      await step.call(() => store.recordRun(base, { session: sessionOf(step, parent), check, ...known }));
       return { settled, base };
     });
-    let recorded = false;
+    // Transcript versions the run replaced, pruned once it is recorded.
+    let replaced = 0;
     try {
       let preparedRecord: PreparedRunRecord | undefined;
       const hooks: RunHooks = {
@@ -147,15 +153,15 @@ export function createStepActivities(deps: StepDeps) {
       };
       const outcome = await runClaude(ctx, step, prepared, stop.signal, write, hooks);
       const { base, settled } = await prepared;
-      const entry = await recordOutcome(step, base, outcome, write, check, preparedRecord);
-      recorded = true;
+      const { entry, replaced: versions } = await recordOutcome(step, base, outcome, write, check, preparedRecord);
+      replaced = versions;
       return resultFromLedger(step.input.stepKey, entry, settled, false);
     } finally {
       clearInterval(beat);
       await held?.release().catch(() => undefined);
       // The transcripts the run replaced go while the step answers: pruning never touches the current
       // one, and one cut short is finished by the next.
-      if (recorded) void store.pruneTranscripts(step.sessionId).catch(() => undefined);
+      if (replaced > 0) void store.pruneTranscripts(step.sessionId).catch(() => undefined);
     }
   }
 
@@ -198,7 +204,7 @@ export function createStepActivities(deps: StepDeps) {
     const hold = (sid: string) => acquireSession(store, { ...waiting, ...lease, sessionId: sid });
     const holdIfFree = async (sid: string) => {
       const got = await call(() => store.tryAcquireLease({ ...lease, sessionId: sid }, () => false));
-      return got.acquired ? got.lease : null;
+      return got.acquired ? { lease: got.lease, first: got.first } : null;
     };
     const readIdle = <T>(sid: string, read: () => Promise<T>) => readWhileIdle(store, { ...waiting, sessionId: sid }, read);
     return { input, attempt, runId, sessionId, cwd, request, progress, call, hold, holdIfFree, readIdle };
@@ -314,7 +320,7 @@ export function createStepActivities(deps: StepDeps) {
     write: FencedWrite,
     check: () => Promise<void>,
     preparedRecord: PreparedRunRecord | undefined,
-  ): Promise<RunLedgerEntry> {
+  ): Promise<{ entry: RunLedgerEntry; replaced: number }> {
     const { sessionId, runId } = step;
     if (outcome.sessionId && outcome.sessionId !== sessionId) {
       logger.warn('CLI reported another session id than the one fixed', { expected: sessionId, got: outcome.sessionId });
@@ -325,13 +331,13 @@ export function createStepActivities(deps: StepDeps) {
       // Fenced like every write: the check goes out with the transcript's file (the entry's reads went at the result line).
       const transcript = await readTranscript(claude.configDir, step.cwd, sessionId);
       const options = { ...(transcript ? { transcript } : {}), check };
-      await step.call(() => (preparedRecord ? preparedRecord.record(entry, options) : store.recordRun(entry, options)));
+      const replaced = await step.call(() => (preparedRecord ? preparedRecord.record(entry, options) : store.recordRun(entry, options)));
       if (step.input.conversation) {
         // The key's session, for a conversation re-opened later: recorded once the exchange is.
         const { key, exchange } = step.input.conversation;
         await write(() => store.recordConversation({ key, sessionId, exchanges: exchange }));
       }
-      return entry;
+      return { entry, replaced };
     }
     // The conversation goes back to where it was; recordRun also sets the session's status from its latest run.
     await write(() => store.discardRunMessages(sessionId, runId));
@@ -356,10 +362,11 @@ interface RunHooks {
   resulted(): void;
 }
 
-/** What a run of the step starts from: its attempts so far and its session's lease. */
+/** What a run of the step starts from: its attempts so far and its session's lease (`first`: the session's first). */
 interface Claimed {
   earlier: RunLedgerEntry[];
   lease: SessionLease;
+  first: boolean;
 }
 
 /** The step does not run in this attempt's first try: it is done already, or another run holds its session. */

@@ -295,6 +295,13 @@ export interface RecordRunOptions {
   transcript?: Uint8Array;
   /** The session's own fields, upserted in the same write as its totals; default none. */
   session?: SessionUpsert;
+  /**
+   * The session is new: nothing of it is stored, so nothing is read (a step's first claim of the session
+   * it creates: its id is the workflow's, known to no one before); default false.
+   */
+  fresh?: boolean;
+  /** The parent of a fork's `session` as the caller read it, with its lineage's root (not read again); default read. */
+  parent?: { sessionId: string; rootSessionId: string };
   /** A precondition (a fence), made beside the reads: if it throws, nothing is named or written; default none. */
   check?: () => Promise<void>;
 }
@@ -336,7 +343,8 @@ export interface LeaseState extends SessionLease {
   released: boolean;
 }
 
-export type LeaseAttempt = { acquired: true; lease: SessionLease } | { acquired: false; current: LeaseState };
+/** `first`: no run held the session before (this claim is its first), so a session this run creates has nothing stored yet. */
+export type LeaseAttempt = { acquired: true; lease: SessionLease; first: boolean } | { acquired: false; current: LeaseState };
 
 /** What `sessions verify` found wrong in one session. */
 export interface StoreProblem {

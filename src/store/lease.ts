@@ -56,10 +56,28 @@ function toLease(d: LeaseDoc): SessionLease {
 const leaseId = (sessionId: string, token: number) => `${sessionId}:${token}`;
 
 export async function currentLease(c: LeaseCollections, sessionId: string): Promise<LeaseDoc | null> {
-  const head = (await c.heads.findOne({ _id: sessionId }))?.token ?? 0;
+  return leaseAt(c, sessionId, (await c.heads.findOne({ _id: sessionId }))?.token ?? 0);
+}
+
+/** The lease of a session whose head is `head`: the head's token, unless its claim has not inserted it (yet, or ever), then the one before. */
+async function leaseAt(c: LeaseCollections, sessionId: string, head: number): Promise<LeaseDoc | null> {
   if (head === 0) return null;
-  // The head's token, unless its claim has not inserted it (yet, or ever): then the one before.
   return (await c.leases.findOne({ _id: leaseId(sessionId, head) })) ?? (await c.leases.findOne({ _id: leaseId(sessionId, head - 1) }));
+}
+
+/**
+ * The session's head as it was, read by moving it to at least the first token: a session never
+ * leased has its head (and so its first claim's move) written by the read itself.
+ */
+async function readHead(c: LeaseCollections, sessionId: string): Promise<number> {
+  const read = () => c.heads.findOneAndUpdate({ _id: sessionId }, { $max: { token: 1 } }, { upsert: true, returnDocument: 'before' });
+  try {
+    return (await read())?.token ?? 0;
+  } catch (error) {
+    // Two first claims at once: the other created the head.
+    if (!isDuplicateKey(error)) throw error;
+    return (await read())?.token ?? 0;
+  }
 }
 
 /** Whether a lease document is still its holder's: not released, not taken over. */
@@ -84,13 +102,14 @@ export async function tryAcquireLease(
   now: Date,
   expired: (doc: LeaseState) => boolean = (doc) => !isLive(doc, now),
 ): Promise<LeaseAttempt> {
-  const current = await currentLease(c, input.sessionId);
+  const head = await readHead(c, input.sessionId);
+  const current = await leaseAt(c, input.sessionId, head);
   const sameStep = current !== null && input.stepKey !== null && current.stepKey === input.stepKey;
   if (current && current.holder === input.holder && standing(current)) {
     // Already ours (a retried call): renew.
     const expiresAt = new Date(now.getTime() + input.ttlMs);
     await c.leases.updateOne({ _id: current._id, holder: input.holder }, { $set: { expiresAt } });
-    return { acquired: true, lease: toLease({ ...current, expiresAt }) };
+    return { acquired: true, lease: toLease({ ...current, expiresAt }), first: false };
   }
   // A superseded lease whose taker stopped before inserting its token is held by no one.
   const free = current === null || !standing(current) || sameStep || expired(current);
@@ -109,7 +128,8 @@ export async function tryAcquireLease(
   // The holder of a lease taken over learns it from its own document, before the next token exists.
   const takenOver = current !== null && standing(current);
   await Promise.all([
-    upsertOne(c.heads, { _id: input.sessionId }, { $max: { token } }),
+    // The head is at 1 at least since it was read.
+    token > Math.max(head, 1) ? upsertOne(c.heads, { _id: input.sessionId }, { $max: { token } }) : null,
     takenOver ? c.leases.updateOne({ _id: current._id }, { $set: { superseded: true } }) : null,
   ]);
   // Older tokens are history, whoever takes this one: the newest two stay, so the order is never in doubt.
@@ -118,10 +138,10 @@ export async function tryAcquireLease(
     if (!isDuplicateKey(inserted.reason)) throw inserted.reason;
     // Another run took token n + 1 first.
     const winner = await currentLease(c, input.sessionId);
-    if (winner?.holder === input.holder) return { acquired: true, lease: toLease(winner) };
+    if (winner?.holder === input.holder) return { acquired: true, lease: toLease(winner), first: false };
     return { acquired: false, current: toState(winner ?? doc) };
   }
-  return { acquired: true, lease: toLease(doc) };
+  return { acquired: true, lease: toLease(doc), first: head === 0 };
 }
 
 /** Extends a held lease; false when it is no longer the holder's (taken over or released). */

@@ -7,7 +7,7 @@ import { invalidInput } from '../model/failures.js';
 import { upsertOne, type StoreContext } from './context.js';
 import { readDerivation, withRun, writeDerived, type Derivation, type RecomputeCause } from './derived.js';
 import { toEntry, toRunDoc, type RunDoc } from './documents.js';
-import { guard, mapError } from './errors.js';
+import { guard, isDuplicateKey, mapError } from './errors.js';
 import { followsFold } from './ledger-fold.js';
 import { FOLD_AT, foldBriefs, noteBrief, toBrief } from './run-briefs.js';
 import { sessionFields, tagRuns } from './sessions.js';
@@ -20,22 +20,23 @@ import * as v from '../model/validation/index.js';
 /**
  * Writes a ledger entry and the session's fields derived from it. With `transcript`, the session's
  * transcript is stored and named current first, so a run recorded complete has its transcript
- * (the versions it replaces stay listed until `pruneTranscripts`). With `session`, the session's
- * own fields are upserted in the same write (a run's start: its session and its `running` entry).
+ * (the versions it replaces stay listed until `pruneTranscripts`: it answers how many). With
+ * `session`, the session's own fields are upserted in the same write (a run's start: its session
+ * and its `running` entry).
  */
-export async function recordRun(c: StoreContext, entry: RunLedgerEntry, options?: RecordRunOptions): Promise<void> {
-  await record(c, entry, options, null);
+export function recordRun(c: StoreContext, entry: RunLedgerEntry, options?: RecordRunOptions): Promise<number> {
+  return record(c, entry, options, null);
 }
 
 /**
- * `recordRun` for one run, with its reads (the run, the session, its ledger in brief) sent now: for
+ * `recordRun` for one run, with its reads (the session, its ledger in brief) sent now: for
  * when the entry is known shortly before it can be written (a run's result line, before its process
  * exits and its transcript is whole). The check still goes out with the write.
  */
 export function prepareRunRecord(c: StoreContext, sessionId: string, runId: string): PreparedRunRecord {
   const run = { sessionId: v.sessionId(sessionId), runId: v.runId(runId) };
   // Used once: a failed read, and any later call (a retry), read again inside `record`'s error handling.
-  let read: Promise<Basis> | null = readBasis(c, run.sessionId, run.runId);
+  let read: Promise<Derivation> | null = readDerivation(c, run.sessionId, 'run');
   read.catch(() => undefined);
   return {
     record: (entry, options) => {
@@ -46,46 +47,34 @@ export function prepareRunRecord(c: StoreContext, sessionId: string, runId: stri
   };
 }
 
-/** What an entry's write derives from: the run as stored (its session), and the session's derivation. */
-interface Basis {
-  existing: Pick<RunDoc, 'sessionId'> | null;
-  before: Derivation;
-}
-
-/** The reads are the same for a starting run and one that ended (`record` sets the cause). */
-async function readBasis(c: StoreContext, sessionId: string, runId: string): Promise<Basis> {
-  const [existing, before] = await Promise.all([c.runs.findOne({ _id: runId }, { projection: { sessionId: 1 } }), readDerivation(c, sessionId, 'run')]);
-  return { existing, before };
-}
+/** What a new session's fields derive from. */
+const NOTHING_STORED: Derivation = { cause: 'run', session: null, folded: null, runs: [], counted: null };
 
 async function record(
   c: StoreContext,
   entry: RunLedgerEntry,
   options: RecordRunOptions | undefined,
-  prepared: { sessionId: string; runId: string; read: Promise<Basis> | null } | null,
-): Promise<void> {
+  prepared: { sessionId: string; runId: string; read: Promise<Derivation> | null } | null,
+): Promise<number> {
   const e = v.validateRunEntry(entry);
-  const { transcript, session, check } = v.recordRunOptions(options, e.sessionId);
+  const { transcript, session, parent, fresh, check } = v.recordRunOptions(options, e.sessionId);
   if (prepared && (prepared.sessionId !== e.sessionId || prepared.runId !== e.runId)) {
     throw invalidInput('entry.runId', `is not the run prepared for (${prepared.runId} of session ${prepared.sessionId})`);
   }
   // A starting run has stored no message yet.
   const cause: RecomputeCause = e.status === 'running' ? 'ledger' : 'run';
-  await guard(async () => {
-    // What the entry and the session's fields derive from is read (unless it was), and the check made,
-    // while the transcript's file is written (nothing names it yet).
-    const reread = () => readBasis(c, e.sessionId, e.runId);
-    const basis = prepared?.read ? prepared.read.catch(reread) : reread();
-    const [{ existing, before: read }, file, fields] = await Promise.all([
+  return guard(async () => {
+    // What the session's fields derive from is read (unless it was; the same reads for a run that starts
+    // and one that ended), and the check made, while the transcript's file is written (nothing names it yet).
+    const reread = () => readDerivation(c, e.sessionId, 'run');
+    const basis = fresh ? NOTHING_STORED : prepared?.read ? prepared.read.catch(reread) : reread();
+    const [read, file, fields] = await Promise.all([
       basis,
       transcript ? writeTranscriptFile(c, e.sessionId, e.runId, transcript) : null,
-      session ? sessionFields(c, session) : null,
+      session ? sessionFields(c, session, parent) : null,
       check?.(),
     ]);
-    if (existing && existing.sessionId !== e.sessionId) {
-      throw invalidInput('entry.sessionId', `differs from the session of run ${e.runId} (${existing.sessionId})`);
-    }
-    if (file) await nameCurrent(c, e.sessionId, file);
+    const replaced = file ? await nameCurrent(c, e.sessionId, file) : [];
     const before = { ...read, cause };
     // The ledger carries the session's tags too, so reports by tag see every run of a tagged session.
     const had = before.session?.tags ?? [];
@@ -94,8 +83,10 @@ async function record(
     const { _id, ...doc } = toRunDoc({ ...e, tags });
     const brief = toBrief({ _id, ...doc });
     const opened = fields ? { set: fields, tags: session?.tags ?? [] } : null;
-    // The entry before its brief: a rebuild of the briefs that reads the ledger then sees every brief written before it.
-    const entryWrites = Promise.all([upsertOne(c.runs, { _id }, { $set: doc }).then(() => noteBrief(c, e.sessionId, brief)), added.length > 0 ? tagRuns(c, e.sessionId, added) : null]);
+    // The entry before everything it derives: one refused (its run id is another session's) changes no
+    // totals, and a rebuild of the briefs that reads the ledger sees every brief written before it.
+    await writeEntry(c, _id, doc);
+    const entryWrites = Promise.all([noteBrief(c, e.sessionId, brief), added.length > 0 ? tagRuns(c, e.sessionId, added) : null]);
     const after = withRun(before, brief);
     if (followsFold(before.folded, brief)) {
       // The entry as written, laid over the ledger as read: the session's fields need not wait for the write.
@@ -107,7 +98,22 @@ async function record(
       await writeDerived(c, e.sessionId, await readDerivation(c, e.sessionId, cause), e, opened);
     }
     if (after.runs.length > FOLD_AT) await foldBriefs(c, e.sessionId);
+    return replaced.length;
   });
+}
+
+/**
+ * The entry's `$set`, applied only over an entry of the same session: a run id another session's
+ * entry has already is refused (the upsert's insert meets its `_id`), so a run never moves.
+ */
+async function writeEntry(c: StoreContext, runId: string, doc: Omit<RunDoc, '_id'>): Promise<void> {
+  try {
+    await upsertOne(c.runs, { _id: runId, sessionId: doc.sessionId }, { $set: doc });
+  } catch (error) {
+    if (!isDuplicateKey(error)) throw error;
+    const other = await c.runs.findOne({ _id: runId }, { projection: { sessionId: 1 } });
+    throw invalidInput('entry.sessionId', `differs from the session of run ${runId} (${other?.sessionId ?? 'unknown'})`);
+  }
 }
 
 export async function getRun(c: StoreContext, runId: string): Promise<RunLedgerEntry | null> {

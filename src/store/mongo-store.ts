@@ -211,7 +211,7 @@ class MongoStore implements MongoSessionStore {
   }
 
   // Ledger and reports
-  recordRun(entry: RunLedgerEntry, options?: RecordRunOptions): Promise<void> {
+  recordRun(entry: RunLedgerEntry, options?: RecordRunOptions): Promise<number> {
     return ledger.recordRun(this.c, entry, options);
   }
   prepareRunRecord(sessionId: string, runId: string): PreparedRunRecord {

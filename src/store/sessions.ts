@@ -29,8 +29,8 @@ export async function writeSession(c: StoreContext, u: SessionUpsert): Promise<v
   if (tags.length > 0) await tagRuns(c, u.sessionId, tags);
 }
 
-/** The `$set` of an upsert's fields (tags aside, which are added). */
-export async function sessionFields(c: StoreContext, u: SessionUpsert): Promise<Record<string, unknown>> {
+/** The `$set` of an upsert's fields (tags aside, which are added); a fork's `parent`, when given, is not read again. */
+export async function sessionFields(c: StoreContext, u: SessionUpsert, parent?: { sessionId: string; rootSessionId: string }): Promise<Record<string, unknown>> {
   const set: Record<string, unknown> = {};
   if (u.description !== undefined) set.description = u.description;
   if (u.scope !== undefined) set.scope = u.scope;
@@ -40,9 +40,10 @@ export async function sessionFields(c: StoreContext, u: SessionUpsert): Promise<
     // A session's parent never changes, so setting it again is idempotent; it also
     // corrects the default lineage when recordRun created the session first.
     let root = u.sessionId;
-    if (u.parentSessionId !== null) {
-      const parent = await c.sessions.findOne({ _id: u.parentSessionId }, { projection: { lineage: 1 } });
-      root = parent?.lineage?.rootSessionId ?? u.parentSessionId;
+    if (parent) root = parent.rootSessionId;
+    else if (u.parentSessionId !== null) {
+      const read = await c.sessions.findOne({ _id: u.parentSessionId }, { projection: { lineage: 1 } });
+      root = read?.lineage?.rootSessionId ?? u.parentSessionId;
     }
     set.lineage = { parentSessionId: u.parentSessionId, forkedAtMessage: u.forkedAtMessage ?? null, rootSessionId: root };
   }

@@ -32,7 +32,7 @@ import { type DeletionRecord, type RestoreResult, type Tombstone } from '../mode
 /** A ledger entry's write with its reads already sent (`prepareRunRecord`). */
 export interface PreparedRunRecord {
   /** `recordRun` of an entry of the prepared session and run: the first call with what was read when prepared, a retry reads again. */
-  record(entry: RunLedgerEntry, options?: RecordRunOptions): Promise<void>;
+  record(entry: RunLedgerEntry, options?: RecordRunOptions): Promise<number>;
 }
 
 export interface SessionStore {
@@ -63,12 +63,13 @@ export interface SessionStore {
   /** Remove the messages of runs that did not complete (a failed attempt of a retried step). */
   discardRunMessages(sessionId: string, runId: string): Promise<number>;
   /**
-   * Write a ledger entry (upsert by runId) and the session's totals derived from the ledger. With
-   * `transcript`, the session's transcript is stored and made current first (the previous ones stay
-   * until `pruneTranscripts`); with `session`, the session's own fields are upserted in the same
-   * write; `check` (a fence) is made beside the reads, and nothing is written unless it passes.
+   * Write a ledger entry (upsert by runId, refused if the run is another session's) and the session's
+   * totals derived from the ledger. With `transcript`, the session's transcript is stored and made
+   * current first (the previous ones stay until `pruneTranscripts`; it answers how many there are);
+   * with `session`, the session's own fields are upserted in the same write; `check` (a fence) is
+   * made beside the reads, and nothing is written unless it passes.
    */
-  recordRun(entry: RunLedgerEntry, options?: RecordRunOptions): Promise<void>;
+  recordRun(entry: RunLedgerEntry, options?: RecordRunOptions): Promise<number>;
   /**
    * `recordRun` for one run with its reads sent now, for an entry known shortly before it can be
    * written (a run's result line, before its process exits); only the check waits for the write.

@@ -51,6 +51,21 @@ describe('session lease', () => {
     expect(await take(sid, 'b#1', 'b')).not.toBeNull();
   });
 
+  it("a session's first claim says so, and no later one does, whoever takes it", async () => {
+    const sid = randomUUID();
+    const input = { sessionId: sid, holder: 'a#1', stepKey: 'a', ttlMs: TTL };
+    expect(await t.store.tryAcquireLease(input)).toMatchObject({ acquired: true, first: true });
+    // The same holder again (a retried call) renews, and another step finds it held.
+    expect(await t.store.tryAcquireLease(input)).toMatchObject({ acquired: true, first: false });
+    expect(await t.store.tryAcquireLease({ ...input, holder: 'b#1', stepKey: 'b' })).toMatchObject({ acquired: false });
+    expect(await t.store.tryAcquireLease({ ...input, holder: 'a#2' })).toMatchObject({ acquired: true, first: false });
+    const raced = await Promise.all(Array.from({ length: 6 }, (_, i) => t.store.tryAcquireLease({ sessionId: randomUUID(), holder: `s${i}#1`, stepKey: `s${i}`, ttlMs: TTL })));
+    expect(raced.every((r) => r.acquired && r.first)).toBe(true);
+    const one = randomUUID();
+    const same = await Promise.all(Array.from({ length: 6 }, (_, i) => t.store.tryAcquireLease({ sessionId: one, holder: `s${i}#1`, stepKey: `s${i}`, ttlMs: TTL })));
+    expect(same.filter((r) => r.acquired && r.first)).toHaveLength(1);
+  });
+
   it('of runs taking a free session at once, exactly one gets it', async () => {
     const sid = randomUUID();
     const got = await Promise.all(Array.from({ length: 6 }, (_, i) => take(sid, `s${i}#1`, `s${i}`)));

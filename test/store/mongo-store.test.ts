@@ -220,6 +220,50 @@ describe('runs and totals', () => {
     expect(await store.getRun(other.runId)).toBeNull();
   });
 
+  it("a run id recorded under another session is refused, and changes nothing the other session's totals derive from", async () => {
+    const [mine, theirs] = [randomUUID(), randomUUID()];
+    const run = entry({ runId: `${mine}-run`, sessionId: mine, status: 'success', costUsd: 0.4, cumulativeCostUsd: 0.4 });
+    await store.recordRun(run);
+    const before = await store.getSession(mine);
+    const taken = { ...run, sessionId: theirs, costUsd: 9, cumulativeCostUsd: 9 };
+    await expect(store.recordRun(taken, { session: { sessionId: theirs, tags: ['x'] } })).rejects.toMatchObject({
+      type: 'InvalidInput',
+      message: expect.stringContaining(`Invalid entry.sessionId: differs from the session of run ${run.runId} (${mine})`),
+    });
+    expect(await store.getRun(run.runId)).toMatchObject({ sessionId: mine, costUsd: 0.4 });
+    expect(await store.getSession(theirs)).toBeNull();
+    expect((await store.getSession(mine))!.totalCostUsd).toBe(before!.totalCostUsd);
+  });
+
+  it("a fork's start takes its lineage root from the parent it was given, and a record answers how many transcripts it replaced", async () => {
+    const [root, parent, fork] = [randomUUID(), randomUUID(), randomUUID()];
+    await store.upsertSession({ sessionId: root });
+    await store.upsertSession({ sessionId: parent, parentSessionId: root });
+    const read = (await store.getSession(parent))!;
+    const session = { sessionId: fork, parentSessionId: parent, forkedAtMessage: 3 };
+    const start = entry({ runId: `${fork}-run`, sessionId: fork, status: 'running' });
+    await expect(store.recordRun(start, { session, parent: { sessionId: root, rootSessionId: root } })).rejects.toMatchObject({ type: 'InvalidInput', message: expect.stringContaining('options.parent.sessionId') });
+    expect(await store.getSession(fork)).toBeNull();
+    expect(await store.recordRun(start, { session, parent: { sessionId: parent, rootSessionId: read.lineage.rootSessionId } })).toBe(0);
+    expect((await store.getSession(fork))!.lineage).toEqual({ parentSessionId: parent, forkedAtMessage: 3, rootSessionId: root });
+    const transcript = new TextEncoder().encode('{"type":"user"}\n');
+    const done = { ...start, status: 'success' as const };
+    expect(await store.recordRun(done, { transcript })).toBe(0);
+    expect(await store.prepareRunRecord(fork, done.runId).record(done, { transcript })).toBe(1);
+    expect(await store.pruneTranscripts(fork)).toBe(1);
+
+    // A new session's start recorded without reads (`fresh`) is the start recorded with them.
+    const started = async (fresh: boolean) => {
+      const sid = randomUUID();
+      const run = entry({ runId: `${sid}-run`, sessionId: sid, status: 'running', tags: ['t'] });
+      await store.recordRun(run, { session: { sessionId: sid, parentSessionId: parent, forkedAtMessage: 1, scope: '/work/f', tags: ['s'] }, fresh });
+      const { sessionId: _s, createdAt: _c, updatedAt: _u, ...session } = (await store.getSession(sid))!;
+      const { runId: _r, sessionId: _rs, ...recorded } = (await store.getRun(run.runId))!;
+      return { session, recorded };
+    };
+    expect(await started(true)).toEqual(await started(false));
+  });
+
   it('runsOfStep lists the attempts of a step, oldest first', async () => {
     const sid = randomUUID();
     const step = `wf-${randomUUID()}/3`;

@@ -302,11 +302,25 @@ export function recordRunOptions(value: unknown, sessionId: string): RecordRunOp
     out.session = validateSessionUpsert(o.session);
     if (out.session.sessionId !== sessionId) throw invalidInput('options.session.sessionId', `must be the entry's session (${sessionId})`);
   }
+  if (o.fresh !== undefined) {
+    if (typeof o.fresh !== 'boolean') throw invalidInput('options.fresh', 'must be a boolean');
+    out.fresh = o.fresh;
+  }
+  if (o.parent !== undefined) out.parent = parentOf(o.parent, out.session?.parentSessionId);
   if (o.check !== undefined) {
     if (typeof o.check !== 'function') throw invalidInput('options.check', 'must be a function');
     out.check = o.check as () => Promise<void>;
   }
   return out;
+}
+
+/** A fork's parent as read: the session's `parentSessionId`, with its lineage's root. */
+function parentOf(value: unknown, parentSessionId: string | null | undefined): { sessionId: string; rootSessionId: string } {
+  const o = requireObject(value, 'options.parent');
+  if (!parentSessionId || o.sessionId !== parentSessionId) {
+    throw invalidInput('options.parent.sessionId', `must be options.session.parentSessionId (${parentSessionId ?? 'none'})`);
+  }
+  return { sessionId: parentSessionId, rootSessionId: sessionId(o.rootSessionId, 'options.parent.rootSessionId') };
 }
 
 export function bytes(value: unknown, field: string): Uint8Array {
