@@ -12,7 +12,7 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { validateRunRequest } from '../model/validation/run-request.js';
 import { type RunOutcome, type RunRequest } from '../model/run.js';
 import { type RunLedgerEntry, type SessionLease, type SessionUpsert } from '../model/session.js';
-import { type PreparedRunRecord, type SessionStore } from '../store/types.js';
+import { type RunRecord, type SessionStore } from '../store/types.js';
 import { createsSession, startsFromSession } from '../model/step-modes.js';
 import { stepRunId, type StepHeartbeat, type StepInput, type StepResult } from '../model/workflow.js';
 import { nonRetryable, withSessionId } from './failures.js';
@@ -135,25 +135,21 @@ export function createStepActivities(deps: StepDeps) {
         ...(parent ? { parent: { sessionId: parent.sessionId, rootSessionId: parent.lineage.rootSessionId } } : {}),
         ...(first && createsSession(step.input.mode) ? { fresh: true } : {}),
       };
-      // Fenced like every write: the check goes out with the entry's reads.
-      await step.call(() => store.recordRun(base, { session: sessionOf(step, parent), check, ...known }));
-      return { settled, base };
+      // Fenced like every write: the check goes out with the entry's reads. The run's end derives from what it writes.
+      const started = await step.call(() => store.startRun(base, { session: sessionOf(step, parent), check, ...known }));
+      return { settled, base, started };
     });
     // Transcript versions the run replaced, pruned once it is recorded.
     let replaced = 0;
     try {
-      let preparedRecord: PreparedRunRecord | undefined;
-      const hooks: RunHooks = {
-        started: () => {
-          spawnedAt ??= new Date();
-          go();
-        },
-        // The entry's reads go out while the CLI exits.
-        resulted: () => (preparedRecord ??= store.prepareRunRecord(step.sessionId, step.runId)),
+      // The process is spawned, or the run ended without one: called once or twice.
+      const spawned = () => {
+        spawnedAt ??= new Date();
+        go();
       };
-      const outcome = await runClaude(ctx, step, prepared, stop.signal, write, hooks);
-      const { base, settled } = await prepared;
-      const { entry, replaced: versions } = await recordOutcome(step, base, outcome, write, check, preparedRecord);
+      const outcome = await runClaude(ctx, step, prepared, stop.signal, write, spawned);
+      const { base, settled, started } = await prepared;
+      const { entry, replaced: versions } = await recordOutcome(step, base, outcome, write, check, started);
       replaced = versions;
       return resultFromLedger(step.input.stepKey, entry, settled, false);
     } finally {
@@ -262,7 +258,7 @@ export function createStepActivities(deps: StepDeps) {
     prepared: Promise<{ base: RunLedgerEntry }>,
     leaseLost: AbortSignal,
     write: FencedWrite,
-    hooks: RunHooks,
+    spawned: () => void,
   ): Promise<RunOutcome> {
     const { progress, sessionId, runId } = step;
     const spend = emptySpend();
@@ -274,10 +270,9 @@ export function createStepActivities(deps: StepDeps) {
         configDir: claude.configDir,
         signal: AbortSignal.any([ctx.cancellationSignal, leaseLost]),
         promptAfter: prepared,
-        onSpawn: hooks.started,
+        onSpawn: spawned,
         onBatch: async (batch) => {
           for (const m of batch) countLine(spend, m.type, m.data);
-          if (batch.some((m) => m.type === 'result')) hooks.resulted();
           // Partial-message events only feed the estimate: the conversation is the complete lines.
           const lines = batch.filter((m) => m.type !== 'stream_event');
           if (lines.length > 0) await write(() => store.appendMessages(sessionId, runId, lines.map((m) => ({ seq: m.seq, raw: m.raw }))));
@@ -290,7 +285,7 @@ export function createStepActivities(deps: StepDeps) {
     } catch (error) {
       run = { error };
     }
-    hooks.started();
+    spawned();
     // Nothing more is written before the session and its entry are; if they could not be, the CLI
     // never had its prompt, so there is nothing to record and this throws why.
     const { base } = await prepared;
@@ -319,7 +314,7 @@ export function createStepActivities(deps: StepDeps) {
     outcome: RunOutcome,
     write: FencedWrite,
     check: () => Promise<void>,
-    preparedRecord: PreparedRunRecord | undefined,
+    started: RunRecord,
   ): Promise<{ entry: RunLedgerEntry; replaced: number }> {
     const { sessionId, runId } = step;
     if (outcome.sessionId && outcome.sessionId !== sessionId) {
@@ -328,10 +323,10 @@ export function createStepActivities(deps: StepDeps) {
     const entry = finishedEntry(base, outcome, step.progress);
     if (outcome.status !== 'failed') {
       // The transcript is stored with the entry, before the run is recorded complete (a retry of a recorded step does not run again).
-      // Fenced like every write: the check goes out with the transcript's file (the entry's reads went at the result line).
+      // Fenced like every write: the check goes out with the transcript's file.
       const transcript = await readTranscript(claude.configDir, step.cwd, sessionId);
       const options = { ...(transcript ? { transcript } : {}), check };
-      const replaced = await step.call(() => (preparedRecord ? preparedRecord.record(entry, options) : store.recordRun(entry, options)));
+      const replaced = await step.call(() => started.record(entry, options));
       if (step.input.conversation) {
         // The key's session, for a conversation re-opened later: recorded once the exchange is.
         const { key, exchange } = step.input.conversation;
@@ -352,14 +347,6 @@ export function createStepActivities(deps: StepDeps) {
   }
 
   return { runStep };
-}
-
-/** What the step hears of its run as it goes. */
-interface RunHooks {
-  /** The process is spawned, or the run ended without one: called once or twice. */
-  started(): void;
-  /** The CLI printed its result line: the entry is known, the process is about to exit. */
-  resulted(): void;
 }
 
 /** What a run of the step starts from: its attempts so far and its session's lease (`first`: the session's first). */

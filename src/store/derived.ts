@@ -70,17 +70,27 @@ export interface OpenedFields {
 /**
  * Writes the fields of a derivation, and moves the scope's pointer with the session's `updatedAt`.
  * With `created` the session is upserted, with the fields of `opened` if given (what the ledger
- * derives wins: the status is its latest run's).
+ * derives wins: the status is its latest run's). Answers the derivation as the write left the
+ * session (null when a missing session stayed missing).
  */
-export async function writeDerived(c: StoreContext, sessionId: string, d: Derivation, created: RunLedgerEntry | null, opened: OpenedFields | null = null): Promise<void> {
+export async function writeDerived(
+  c: StoreContext,
+  sessionId: string,
+  d: Derivation,
+  created: RunLedgerEntry | null,
+  opened: OpenedFields | null = null,
+): Promise<Derivation | null> {
   const fold = foldRuns(d.folded, d.runs);
   const set = { ...opened?.set, ...ledgerFields(fold), ...(await messageFields(c, sessionId, d, fold)) };
   const now = c.clock();
   const update: UpdateFilter<SessionDoc> = { $set: set as Partial<SessionDoc>, $max: { updatedAt: now } };
+  // The summary as the `$set` leaves it.
+  const summary = 'summary' in set ? (set.summary as string | null) : (d.session?.summary ?? null);
   if (!created) {
-    if (!d.session) return;
-    await Promise.all([c.sessions.updateOne({ _id: sessionId }, update), advanceScope(c, movedTo(d.session, now))]);
-    return;
+    if (!d.session) return null;
+    const moved = movedTo(d.session, now);
+    await Promise.all([c.sessions.updateOne({ _id: sessionId }, update), advanceScope(c, moved)]);
+    return { ...d, session: { ...moved, summary } };
   }
   const origin: Origin = {};
   if (created.pipeline) origin.pipeline = created.pipeline;
@@ -92,6 +102,7 @@ export async function writeDerived(c: StoreContext, sessionId: string, d: Deriva
   const scope = ('scope' in set ? (set.scope as string | null) : d.session?.scope) ?? null;
   const written = d.session ? movedTo({ ...d.session, scope }, now) : { _id: sessionId, scope, updatedAt: now };
   await Promise.all([upsertOne(c.sessions, { _id: sessionId }, update), advanceScope(c, written)]);
+  return { ...d, session: { ...written, tags: [...new Set([...(d.session?.tags ?? []), ...tags])], summary } };
 }
 
 /** The session as its `$max` leaves it: a later `updatedAt` already there stays. */

@@ -13,7 +13,7 @@ import { FOLD_AT, foldBriefs, noteBrief, toBrief } from './run-briefs.js';
 import { sessionFields, tagRuns } from './sessions.js';
 import { nameCurrent, writeTranscriptFile } from './transcripts.js';
 import { type RecordRunOptions, type RunLedgerEntry, type RunQuery } from '../model/session.js';
-import { type PreparedRunRecord } from './types.js';
+import { type RunRecord } from './types.js';
 import { stepRunId } from '../model/workflow.js';
 import * as v from '../model/validation/index.js';
 
@@ -24,25 +24,27 @@ import * as v from '../model/validation/index.js';
  * `session`, the session's own fields are upserted in the same write (a run's start: its session
  * and its `running` entry).
  */
-export function recordRun(c: StoreContext, entry: RunLedgerEntry, options?: RecordRunOptions): Promise<number> {
-  return record(c, entry, options, null);
+export async function recordRun(c: StoreContext, entry: RunLedgerEntry, options?: RecordRunOptions): Promise<number> {
+  return (await record(c, entry, options, null)).replaced;
 }
 
 /**
- * `recordRun` for one run, with its reads (the session, its ledger in brief) sent now: for
- * when the entry is known shortly before it can be written (a run's result line, before its process
- * exits and its transcript is whole). The check still goes out with the write.
+ * `recordRun` of a run's start, answering the write of its end: while the run holds its session's
+ * lease no other run writes the session, so the end derives the session's fields from what the
+ * start left, plus itself, instead of reading them again. Tags added to or removed from the session
+ * meanwhile are on the entry already (`tagSession` writes the ledger too), so the end leaves the
+ * entry's tags as they are. A start that folded the session's briefs, and any retry of the end, read.
  */
-export function prepareRunRecord(c: StoreContext, sessionId: string, runId: string): PreparedRunRecord {
-  const run = { sessionId: v.sessionId(sessionId), runId: v.runId(runId) };
-  // Used once: a failed read, and any later call (a retry), read again inside `record`'s error handling.
-  let read: Promise<Derivation> | null = readDerivation(c, run.sessionId, 'run');
-  read.catch(() => undefined);
+export async function startRun(c: StoreContext, entry: RunLedgerEntry, options?: RecordRunOptions): Promise<RunRecord> {
+  const { written } = await record(c, entry, options, null);
+  const run = { sessionId: entry.sessionId, runId: entry.runId };
+  // Used once: a retry (the first call failed partway, or the store was out) reads.
+  let carried = written;
   return {
-    record: (entry, options) => {
-      const first = read;
-      read = null;
-      return record(c, entry, options, { ...run, read: first });
+    record: async (end, endOptions) => {
+      const basis = carried;
+      carried = null;
+      return (await record(c, end, endOptions, basis ? { ...run, basis } : null)).replaced;
     },
   };
 }
@@ -50,26 +52,29 @@ export function prepareRunRecord(c: StoreContext, sessionId: string, runId: stri
 /** What a new session's fields derive from. */
 const NOTHING_STORED: Derivation = { cause: 'run', session: null, folded: null, runs: [], counted: null };
 
+/**
+ * One entry's write. `started`: the run's start as it left the session, for its end (nothing read).
+ * Answers how many transcript versions it replaced, and the session's derivation as written, when
+ * the next entry of the run may derive from it.
+ */
 async function record(
   c: StoreContext,
   entry: RunLedgerEntry,
   options: RecordRunOptions | undefined,
-  prepared: { sessionId: string; runId: string; read: Promise<Derivation> | null } | null,
-): Promise<number> {
+  started: { sessionId: string; runId: string; basis: Derivation } | null,
+): Promise<{ replaced: number; written: Derivation | null }> {
   const e = v.validateRunEntry(entry);
   const { transcript, session, parent, fresh, check } = v.recordRunOptions(options, e.sessionId);
-  if (prepared && (prepared.sessionId !== e.sessionId || prepared.runId !== e.runId)) {
-    throw invalidInput('entry.runId', `is not the run prepared for (${prepared.runId} of session ${prepared.sessionId})`);
+  if (started && (started.sessionId !== e.sessionId || started.runId !== e.runId)) {
+    throw invalidInput('entry.runId', `is not the run started (${started.runId} of session ${started.sessionId})`);
   }
   // A starting run has stored no message yet.
   const cause: RecomputeCause = e.status === 'running' ? 'ledger' : 'run';
   return guard(async () => {
     // What the session's fields derive from is read (unless it was; the same reads for a run that starts
     // and one that ended), and the check made, while the transcript's file is written (nothing names it yet).
-    const reread = () => readDerivation(c, e.sessionId, 'run');
-    const basis = fresh ? NOTHING_STORED : prepared?.read ? prepared.read.catch(reread) : reread();
     const [read, file, fields] = await Promise.all([
-      basis,
+      started?.basis ?? (fresh ? NOTHING_STORED : readDerivation(c, e.sessionId, 'run')),
       transcript ? writeTranscriptFile(c, e.sessionId, e.runId, transcript) : null,
       session ? sessionFields(c, session, parent) : null,
       check?.(),
@@ -83,32 +88,39 @@ async function record(
     const { _id, ...doc } = toRunDoc({ ...e, tags });
     const brief = toBrief({ _id, ...doc });
     const opened = fields ? { set: fields, tags: session?.tags ?? [] } : null;
-    // The entry before everything it derives: one refused (its run id is another session's) changes no
-    // totals, and a rebuild of the briefs that reads the ledger sees every brief written before it.
-    await writeEntry(c, _id, doc);
-    const entryWrites = Promise.all([noteBrief(c, e.sessionId, brief), added.length > 0 ? tagRuns(c, e.sessionId, added) : null]);
+    // The entry before its brief: a rebuild of the briefs that reads the ledger sees every brief written
+    // before it. Before the session's fields too, unless the run's start wrote it: an entry refused (its
+    // run id is another session's) changes no totals.
+    const entryWritten = writeEntry(c, _id, doc, started !== null);
+    if (!started) await entryWritten;
+    const entryWrites = Promise.all([entryWritten.then(() => noteBrief(c, e.sessionId, brief)), added.length > 0 ? tagRuns(c, e.sessionId, added) : null]);
     const after = withRun(before, brief);
+    let written: Derivation | null = null;
     if (followsFold(before.folded, brief)) {
       // The entry as written, laid over the ledger as read: the session's fields need not wait for the write.
-      await Promise.all([entryWrites, writeDerived(c, e.sessionId, after, e, opened)]);
+      [, written] = await Promise.all([entryWrites, writeDerived(c, e.sessionId, after, e, opened)]);
     } else {
       // A run folded already, written again (or one started on a clock far behind): the fields are
       // read after the write, which the briefs' read takes as its cue to rebuild them from the ledger.
       await entryWrites;
       await writeDerived(c, e.sessionId, await readDerivation(c, e.sessionId, cause), e, opened);
     }
-    if (after.runs.length > FOLD_AT) await foldBriefs(c, e.sessionId);
-    return replaced.length;
+    if (after.runs.length <= FOLD_AT) return { replaced: replaced.length, written };
+    await foldBriefs(c, e.sessionId);
+    return { replaced: replaced.length, written: null };
   });
 }
 
 /**
  * The entry's `$set`, applied only over an entry of the same session: a run id another session's
- * entry has already is refused (the upsert's insert meets its `_id`), so a run never moves.
+ * entry has already is refused (the upsert's insert meets its `_id`), so a run never moves. With
+ * `keepTags`, tags are set only on an entry that is new.
  */
-async function writeEntry(c: StoreContext, runId: string, doc: Omit<RunDoc, '_id'>): Promise<void> {
+async function writeEntry(c: StoreContext, runId: string, doc: Omit<RunDoc, '_id'>, keepTags: boolean): Promise<void> {
+  const { tags, ...rest } = doc;
+  const update = keepTags ? { $set: rest, $setOnInsert: { tags } } : { $set: doc };
   try {
-    await upsertOne(c.runs, { _id: runId, sessionId: doc.sessionId }, { $set: doc });
+    await upsertOne(c.runs, { _id: runId, sessionId: doc.sessionId }, update);
   } catch (error) {
     if (!isDuplicateKey(error)) throw error;
     const other = await c.runs.findOne({ _id: runId }, { projection: { sessionId: 1 } });

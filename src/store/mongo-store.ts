@@ -73,7 +73,7 @@ import {
   type SessionLease,
   type VerifyReport,
 } from '../model/session.js';
-import { type PreparedRunRecord, type SessionStore } from './types.js';
+import { type RunRecord, type SessionStore } from './types.js';
 import * as v from '../model/validation/index.js';
 
 export { COLLECTIONS } from './documents.js';
@@ -214,8 +214,8 @@ class MongoStore implements MongoSessionStore {
   recordRun(entry: RunLedgerEntry, options?: RecordRunOptions): Promise<number> {
     return ledger.recordRun(this.c, entry, options);
   }
-  prepareRunRecord(sessionId: string, runId: string): PreparedRunRecord {
-    return ledger.prepareRunRecord(this.c, sessionId, runId);
+  startRun(entry: RunLedgerEntry, options?: RecordRunOptions): Promise<RunRecord> {
+    return ledger.startRun(this.c, entry, options);
   }
   getRun(runId: string): Promise<RunLedgerEntry | null> {
     return ledger.getRun(this.c, runId);

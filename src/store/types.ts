@@ -29,9 +29,9 @@ import {
 } from '../model/session.js';
 import { type DeletionRecord, type RestoreResult, type Tombstone } from '../model/retention.js';
 
-/** A ledger entry's write with its reads already sent (`prepareRunRecord`). */
-export interface PreparedRunRecord {
-  /** `recordRun` of an entry of the prepared session and run: the first call with what was read when prepared, a retry reads again. */
+/** The end of a run whose start was recorded (`startRun`). */
+export interface RunRecord {
+  /** `recordRun` of the run's end: the first call derives from what the start left (nothing read), a retry reads. */
   record(entry: RunLedgerEntry, options?: RecordRunOptions): Promise<number>;
 }
 
@@ -71,10 +71,10 @@ export interface SessionStore {
    */
   recordRun(entry: RunLedgerEntry, options?: RecordRunOptions): Promise<number>;
   /**
-   * `recordRun` for one run with its reads sent now, for an entry known shortly before it can be
-   * written (a run's result line, before its process exits); only the check waits for the write.
+   * `recordRun` of a run's start, for a run that holds its session's lease: its end's write derives
+   * the session's fields from what the start left, without reading them again.
    */
-  prepareRunRecord(sessionId: string, runId: string): PreparedRunRecord;
+  startRun(entry: RunLedgerEntry, options?: RecordRunOptions): Promise<RunRecord>;
   getRun(runId: string): Promise<RunLedgerEntry | null>;
   /** Ledger entries of one step, oldest first (its attempts); with `attempts`, those of attempts 1 to `attempts`, read by key. */
   runsOfStep(stepKey: string, options?: { attempts?: number }): Promise<RunLedgerEntry[]>;

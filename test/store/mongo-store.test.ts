@@ -187,36 +187,41 @@ describe('runs and totals', () => {
     expect(await store.getRun('nope')).toBeNull();
   });
 
-  it('a run recorded with its reads prepared is recorded as recordRun records it; a retry reads again; an entry of another run is refused', async () => {
-    const record = async (sid: string, prepared: boolean) => {
-      await store.upsertSession({ sessionId: sid, tags: ['team:a'], scope: '/work/p' });
+  it("a run's end recorded from its start is recorded as recordRun records it; tags changed meanwhile stay; a retry reads; an entry of another run is refused", async () => {
+    const record = async (sid: string, fromStart: boolean) => {
+      await store.upsertSession({ sessionId: sid, tags: ['team:a', 'team:b'], scope: '/work/p' });
       const e = (status: 'running' | 'success', costUsd: number) =>
         entry({ runId: `${sid}-run`, sessionId: sid, status, costUsd, cumulativeCostUsd: costUsd, usageByModel: { 'claude-3.5-haiku': usage(costUsd, 100, 10) }, model: 'claude-3.5-haiku', assistantMessages: 1, messageCount: 2 });
-      await store.recordRun(e('running', 0));
+      const started = fromStart ? await store.startRun(e('running', 0), { session: { sessionId: sid, tags: ['step-tag'] } }) : null;
+      if (!started) await store.recordRun(e('running', 0), { session: { sessionId: sid, tags: ['step-tag'] } });
+      // While the run holds the session, its tags change.
+      await store.tagSession(sid, ['added-later']);
+      await store.untagSession(sid, ['team:b']);
       const done = e('success', 0.25);
       const transcript = new TextEncoder().encode(`{"session":"${sid}"}\n`);
-      if (prepared) await store.prepareRunRecord(sid, done.runId).record(done, { transcript });
+      if (started) await started.record(done, { transcript });
       else await store.recordRun(done, { transcript });
       const { sessionId: _s, createdAt: _c, updatedAt: _u, lineage: _l, ...session } = (await store.getSession(sid))!;
       const { runId: _r, sessionId: _rs, ...run } = (await store.getRun(done.runId))!;
-      return { session, run, transcript: new TextDecoder().decode((await store.loadTranscript(sid))!).replace(sid, '') };
+      return { session: { ...session, tags: session.tags.sort() }, run: { ...run, tags: run.tags.sort() }, transcript: new TextDecoder().decode((await store.loadTranscript(sid))!).replace(sid, '') };
     };
-    expect(await record(randomUUID(), true)).toEqual(await record(randomUUID(), false));
+    const fromStart = await record(randomUUID(), true);
+    expect(fromStart).toEqual(await record(randomUUID(), false));
+    expect(fromStart.run.tags).toEqual(['added-later', 'step-tag', 'team:a']);
 
-    // A retry reads again: what changed since the reads were sent is not undone.
+    // A retry reads: what changed since the start is not undone.
     const retried = randomUUID();
-    await store.upsertSession({ sessionId: retried });
     const done = entry({ runId: `${retried}-run`, sessionId: retried, costUsd: 0.5, cumulativeCostUsd: 0.5 });
-    const prepared = store.prepareRunRecord(retried, done.runId);
-    await prepared.record(done);
-    await store.tagSession(retried, ['added-later']);
-    await prepared.record(done);
-    expect((await store.getRun(done.runId))!.tags).toContain('added-later');
+    const started = await store.startRun({ ...done, status: 'running', costUsd: 0, cumulativeCostUsd: 0 }, { session: { sessionId: retried } });
+    await started.record(done);
+    await store.recordRun(entry({ runId: `${retried}-other`, sessionId: retried, costUsd: 0.25, cumulativeCostUsd: 0.75 }));
+    await started.record(done);
+    expect((await store.getSession(retried))!.totalCostUsd).toBe(0.75);
 
     const sid = randomUUID();
-    await store.upsertSession({ sessionId: sid });
     const other = entry({ runId: `${sid}-other`, sessionId: sid });
-    await expect(store.prepareRunRecord(sid, `${sid}-prepared`).record(other)).rejects.toMatchObject({ type: 'InvalidInput' });
+    const begun = await store.startRun(entry({ runId: `${sid}-started`, sessionId: sid, status: 'running' }));
+    await expect(begun.record(other)).rejects.toMatchObject({ type: 'InvalidInput' });
     expect(await store.getRun(other.runId)).toBeNull();
   });
 
@@ -249,7 +254,7 @@ describe('runs and totals', () => {
     const transcript = new TextEncoder().encode('{"type":"user"}\n');
     const done = { ...start, status: 'success' as const };
     expect(await store.recordRun(done, { transcript })).toBe(0);
-    expect(await store.prepareRunRecord(fork, done.runId).record(done, { transcript })).toBe(1);
+    expect(await (await store.startRun(start)).record(done, { transcript })).toBe(1);
     expect(await store.pruneTranscripts(fork)).toBe(1);
 
     // A new session's start recorded without reads (`fresh`) is the start recorded with them.

@@ -60,6 +60,36 @@ describe('run briefs', () => {
     );
   });
 
+  it("runs recorded as a step records them (its end from its start) keep the totals equal to the ledger, past a fold too", async () => {
+    const step = fc.record({
+      cents: fc.integer({ min: 0, max: 500 }),
+      status: fc.constantFrom('success' as const, 'failed' as const),
+      retried: fc.boolean(),
+      tagged: fc.boolean(),
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 40 }), async (steps) => {
+        const sid = randomUUID();
+        for (const [i, s] of steps.entries()) {
+          const costUsd = s.cents / 100;
+          const startedAt = new Date(Date.parse('2026-06-01T00:00:00Z') + i * 1000);
+          const run = entry({ runId: `${sid}/run#${i}`, sessionId: sid, costUsd, usageByModel: { 'claude-a': usage(costUsd) }, model: 'claude-a', startedAt });
+          const started = await t.store.startRun({ ...run, status: 'running', costUsd: 0, usageByModel: {}, finishedAt: null }, { session: { sessionId: sid }, fresh: i === 0 });
+          if (s.tagged) await t.store.tagSession(sid, [`tag-${i % 3}`]);
+          await started.record({ ...run, status: s.status });
+          if (s.retried) await started.record({ ...run, status: s.status });
+        }
+        const { briefs, ledger } = await briefsAndLedger(t.db, sid);
+        expect(briefs.length).toBeLessThanOrEqual(ledger.length);
+        expect((await t.store.verify()).problems.filter((p) => p.sessionId === sid)).toEqual([]);
+        const runs = await t.db.collection<{ tags: string[] }>(COLLECTIONS.runs).find({ sessionId: sid }).toArray();
+        const tags = (await t.store.getSession(sid))!.tags.sort();
+        for (const r of runs) expect([...r.tags].sort()).toEqual(tags);
+      }),
+      { numRuns: 15 },
+    );
+  });
+
   it('a store written before briefs existed gets them at ensureIndexes, and its totals still add up', async () => {
     const dbName = testDbName('legacy-briefs');
     const legacy = t.client.db(dbName);
