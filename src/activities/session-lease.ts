@@ -76,9 +76,10 @@ export async function acquireSession(store: SessionStore, o: HoldOptions): Promi
 
 /**
  * Reads a session while no run holds it, without taking its lease: forks of one parent read it
- * side by side instead of taking turns. The read counts only if the session was idle before and
- * after it; a run holds the lease from before its first read until after its last write, so a
- * read between two idle checks sees one moment of the session, never a run halfway through.
+ * side by side instead of taking turns. The read counts only if no run held the session before it
+ * and none claimed it until after it (nor did the holder seen last come back); a run claims the
+ * session before its first read and holds it until after its last write, so such a read sees one
+ * moment of the session, never a run halfway through (nor one that came and went meanwhile).
  */
 export async function readWhileIdle<T>(
   store: SessionStore,
@@ -87,13 +88,13 @@ export async function readWhileIdle<T>(
 ): Promise<T> {
   let delay = WAIT_FIRST_MS;
   for (;;) {
-    const before = await o.call(() => store.liveLease(o.sessionId));
-    if (!before) {
+    const mark = await o.call(() => store.leaseMark(o.sessionId));
+    if (!mark.live) {
       const value = await read();
-      if (!(await o.call(() => store.liveLease(o.sessionId)))) return value;
+      if (!(await o.call(() => store.leaseMovedSince(mark)))) return value;
     } else {
-      if (o.failFast) throw sessionBusy(o.sessionId, before.holder, true);
-      o.onWait(before.holder);
+      if (o.failFast) throw sessionBusy(o.sessionId, mark.live.holder, true);
+      o.onWait(mark.live.holder);
     }
     await sleep(delay, o.signal);
     delay = Math.min(WAIT_MAX_MS, delay * 2);

@@ -343,6 +343,17 @@ export interface LeaseState extends SessionLease {
   released: boolean;
 }
 
+/** A session's lease as a reader saw it, to tell after its read whether a run may have written meanwhile. */
+export interface LeaseMark {
+  sessionId: string;
+  /** The lease while a run holds it (not released, not expired), else null. */
+  live: LeaseState | null;
+  /** The highest token claimed: any claim moves it before its run writes. */
+  head: number;
+  /** The next look reads the lease too: its holder may still write (expired, not released), or the head's claim is not inserted yet. */
+  unsettled: boolean;
+}
+
 /** `first`: no run held the session before (this claim is its first), so a session this run creates has nothing stored yet. */
 export type LeaseAttempt = { acquired: true; lease: SessionLease; first: boolean } | { acquired: false; current: LeaseState };
 

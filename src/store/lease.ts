@@ -22,7 +22,7 @@
  * heads from `backfillLeaseHeads` (the worker's `ensureIndexes`).
  */
 import { type Collection } from 'mongodb';
-import { type AcquireLeaseInput, type LeaseAttempt, type LeaseState, type SessionLease } from '../model/session.js';
+import { type AcquireLeaseInput, type LeaseAttempt, type LeaseMark, type LeaseState, type SessionLease } from '../model/session.js';
 import { upsertOne } from './context.js';
 import { isDuplicateKey } from './errors.js';
 
@@ -56,7 +56,7 @@ function toLease(d: LeaseDoc): SessionLease {
 const leaseId = (sessionId: string, token: number) => `${sessionId}:${token}`;
 
 export async function currentLease(c: LeaseCollections, sessionId: string): Promise<LeaseDoc | null> {
-  return leaseAt(c, sessionId, (await c.heads.findOne({ _id: sessionId }))?.token ?? 0);
+  return leaseAt(c, sessionId, await headOf(c, sessionId));
 }
 
 /** The lease of a session whose head is `head`: the head's token, unless its claim has not inserted it (yet, or ever), then the one before. */
@@ -78,6 +78,25 @@ async function readHead(c: LeaseCollections, sessionId: string): Promise<number>
     if (!isDuplicateKey(error)) throw error;
     return (await read())?.token ?? 0;
   }
+}
+
+/** The session's lease as a reader sees it now (see `LeaseMark`). */
+export async function leaseMark(c: LeaseCollections, sessionId: string, now: Date): Promise<LeaseMark> {
+  const head = await headOf(c, sessionId);
+  const doc = await leaseAt(c, sessionId, head);
+  const live = isLive(doc, now) ? toState(doc) : null;
+  return { sessionId, live, head, unsettled: !live && ((doc !== null && standing(doc)) || (head > 0 && doc?.token !== head)) };
+}
+
+/** Whether a run may have written the session since `mark`: it was claimed since, or (unsettled) its lease is live again. */
+export async function leaseMovedSince(c: LeaseCollections, mark: LeaseMark, now: Date): Promise<boolean> {
+  const head = await headOf(c, mark.sessionId);
+  if (head !== mark.head) return true;
+  return mark.unsettled && isLive(await leaseAt(c, mark.sessionId, head), now);
+}
+
+async function headOf(c: LeaseCollections, sessionId: string): Promise<number> {
+  return (await c.heads.findOne({ _id: sessionId }))?.token ?? 0;
 }
 
 /** Whether a lease document is still its holder's: not released, not taken over. */

@@ -69,6 +69,7 @@ import {
   type StoredMessage,
   type AcquireLeaseInput,
   type LeaseAttempt,
+  type LeaseMark,
   type LeaseState,
   type SessionLease,
   type VerifyReport,
@@ -268,11 +269,15 @@ class MongoStore implements MongoSessionStore {
     return guard(() => lease.releaseLease(this.leases, held));
   }
   async liveLease(sessionId: string): Promise<LeaseState | null> {
+    return (await this.leaseMark(sessionId)).live;
+  }
+  leaseMark(sessionId: string): Promise<LeaseMark> {
     const sid = v.sessionId(sessionId);
-    return guard(async () => {
-      const d = await lease.currentLease(this.leases, sid);
-      return lease.isLive(d, this.c.clock()) ? lease.toState(d) : null;
-    });
+    return guard(() => lease.leaseMark(this.leases, sid, this.c.clock()));
+  }
+  leaseMovedSince(mark: LeaseMark): Promise<boolean> {
+    v.sessionId(mark?.sessionId);
+    return guard(() => lease.leaseMovedSince(this.leases, mark, this.c.clock()));
   }
 
   // Consistency

@@ -23,6 +23,7 @@ import {
   type StoredMessage,
   type AcquireLeaseInput,
   type LeaseAttempt,
+  type LeaseMark,
   type LeaseState,
   type SessionLease,
   type VerifyReport,
@@ -54,6 +55,10 @@ export interface SessionStore {
   releaseLease(lease: SessionLease): Promise<void>;
   /** The session's lease while a run holds it (not released, not expired), else null. */
   liveLease(sessionId: string): Promise<LeaseState | null>;
+  /** The session's lease as a reader sees it now, to ask after its read whether a run may have written meanwhile. */
+  leaseMark(sessionId: string): Promise<LeaseMark>;
+  /** Whether a run may have written the session since `mark`: a claim since (any run claims before it writes), or its lease live again. */
+  leaseMovedSince(mark: LeaseMark): Promise<boolean>;
 
   // Writes used by activities; each is idempotent.
   /** Create or update a session's metadata; tags are added, never removed. */

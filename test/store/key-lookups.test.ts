@@ -150,9 +150,11 @@ describe('key lookups', () => {
         expect((await store.tryAcquireLease({ ...input, holder: 'step-b#1', stepKey: 'step-b' })).acquired).toBe(false);
         expect((await store.liveLease(sid))?.holder).toBe('step-a#1');
         await store.releaseLease(held.lease);
+        const mark = await store.leaseMark(sid);
         const next = await store.tryAcquireLease({ ...input, holder: 'step-b#1', stepKey: 'step-b' });
         expect(next.acquired).toBe(true);
         expect(await store.holdsLease(held.lease)).toBe(false);
+        expect(await store.leaseMovedSince(mark)).toBe(true);
       })),
     ];
     expect(finds.length).toBeGreaterThan(5);

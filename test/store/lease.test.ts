@@ -66,6 +66,42 @@ describe('session lease', () => {
     expect(same.filter((r) => r.acquired && r.first)).toHaveLength(1);
   });
 
+  it('a reader learns of any run that claimed the session after it looked, even one that came and went, and of a lapsed holder back', async () => {
+    const sid = randomUUID();
+    const never = await t.store.leaseMark(sid);
+    expect(never).toMatchObject({ live: null, head: 0, unsettled: false });
+    expect(await t.store.leaseMovedSince(never)).toBe(false);
+    // A whole run between the two looks: no lease is live at either, yet the session was written.
+    const came = (await take(sid, 'a#1', 'a'))!;
+    await t.store.releaseLease(came);
+    expect(await t.store.liveLease(sid)).toBeNull();
+    expect(await t.store.leaseMovedSince(never)).toBe(true);
+
+    const released = await t.store.leaseMark(sid);
+    expect(released).toMatchObject({ live: null, head: 1, unsettled: false });
+    expect(await t.store.renewLease(came, TTL)).toBe(false);
+    expect(await t.store.leaseMovedSince(released)).toBe(false);
+
+    // Held, then expired without a release: its holder may still write, and renews when it can.
+    const held = (await take(sid, 'b#1', 'b'))!;
+    expect((await t.store.leaseMark(sid)).live?.holder).toBe('b#1');
+    await t.db.collection(COLLECTIONS.leases).updateOne({ _id: `${sid}:${held.token}` as never }, { $set: { expiresAt: new Date(0) } });
+    const lapsed = await t.store.leaseMark(sid);
+    expect(lapsed).toMatchObject({ live: null, head: held.token, unsettled: true });
+    expect(await t.store.leaseMovedSince(lapsed)).toBe(false);
+    expect(await t.store.renewLease(held, TTL)).toBe(true);
+    expect(await t.store.leaseMovedSince(lapsed)).toBe(true);
+    await t.store.releaseLease(held);
+
+    // A claim that moved the head and has not inserted its token yet.
+    await t.db.collection(COLLECTIONS.leaseHeads).updateOne({ _id: sid as never }, { $max: { token: held.token + 1 } });
+    const pending = await t.store.leaseMark(sid);
+    expect(pending).toMatchObject({ live: null, head: held.token + 1, unsettled: true });
+    expect(await t.store.leaseMovedSince(pending)).toBe(false);
+    expect(await take(sid, 'c#1', 'c')).not.toBeNull();
+    expect(await t.store.leaseMovedSince(pending)).toBe(true);
+  });
+
   it('of runs taking a free session at once, exactly one gets it', async () => {
     const sid = randomUUID();
     const got = await Promise.all(Array.from({ length: 6 }, (_, i) => take(sid, `s${i}#1`, `s${i}`)));
