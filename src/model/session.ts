@@ -289,6 +289,12 @@ export interface SessionUpsert {
   status?: SessionStatus;
 }
 
+/** A fork's parent, with the root of its lineage. */
+export interface ForkParent {
+  sessionId: string;
+  rootSessionId: string;
+}
+
 /** What `recordRun` writes beside the ledger entry. */
 export interface RecordRunOptions {
   /** The session's transcript after the run, stored and made current before the entry; default none. */
@@ -300,8 +306,8 @@ export interface RecordRunOptions {
    * it creates: its id is the workflow's, known to no one before); default false.
    */
   fresh?: boolean;
-  /** The parent of a fork's `session` as the caller read it, with its lineage's root (not read again); default read. */
-  parent?: { sessionId: string; rootSessionId: string };
+  /** The parent of a fork's `session` as the caller read it (its lineage's root is not read again); default read. */
+  parent?: ForkParent;
   /** A precondition (a fence), made beside the reads: if it throws, nothing is named or written; default none. */
   check?: () => Promise<void>;
 }

@@ -76,9 +76,14 @@ export async function upsertOne<T extends { _id: string }>(coll: Collection<T>, 
   }
 }
 
-/** `upsertOne` returning the document as written (whole: FerretDB v1 takes no projection here). */
-export async function upsertReturning<T extends { _id: string }>(coll: Collection<T>, filter: Filter<T>, update: UpdateFilter<T>): Promise<WithId<T> | null> {
-  const options = { upsert: true, returnDocument: 'after' } as const;
+/** `upsertOne` returning the document as written, or with `before` as it was (whole: FerretDB v1 takes no projection here). */
+export async function upsertReturning<T extends { _id: string }>(
+  coll: Collection<T>,
+  filter: Filter<T>,
+  update: UpdateFilter<T>,
+  returnDocument: 'before' | 'after' = 'after',
+): Promise<WithId<T> | null> {
+  const options = { upsert: true, returnDocument };
   try {
     return await coll.findOneAndUpdate(filter, update, options);
   } catch (error) {

@@ -23,7 +23,7 @@
  */
 import { type Collection } from 'mongodb';
 import { type AcquireLeaseInput, type LeaseAttempt, type LeaseMark, type LeaseState, type SessionLease } from '../model/session.js';
-import { upsertOne } from './context.js';
+import { upsertOne, upsertReturning } from './context.js';
 import { isDuplicateKey } from './errors.js';
 
 /** One acquisition; the one with the highest token is the session's lease. */
@@ -70,14 +70,7 @@ async function leaseAt(c: LeaseCollections, sessionId: string, head: number): Pr
  * leased has its head (and so its first claim's move) written by the read itself.
  */
 async function readHead(c: LeaseCollections, sessionId: string): Promise<number> {
-  const read = () => c.heads.findOneAndUpdate({ _id: sessionId }, { $max: { token: 1 } }, { upsert: true, returnDocument: 'before' });
-  try {
-    return (await read())?.token ?? 0;
-  } catch (error) {
-    // Two first claims at once: the other created the head.
-    if (!isDuplicateKey(error)) throw error;
-    return (await read())?.token ?? 0;
-  }
+  return (await upsertReturning(c.heads, { _id: sessionId }, { $max: { token: 1 } }, 'before'))?.token ?? 0;
 }
 
 /** The session's lease as a reader sees it now (see `LeaseMark`). */

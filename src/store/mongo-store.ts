@@ -276,8 +276,8 @@ class MongoStore implements MongoSessionStore {
     return guard(() => lease.leaseMark(this.leases, sid, this.c.clock()));
   }
   leaseMovedSince(mark: LeaseMark): Promise<boolean> {
-    v.sessionId(mark?.sessionId);
-    return guard(() => lease.leaseMovedSince(this.leases, mark, this.c.clock()));
+    const sid = v.sessionId(mark?.sessionId);
+    return guard(() => lease.leaseMovedSince(this.leases, { ...mark, sessionId: sid }, this.c.clock()));
   }
 
   // Consistency

@@ -6,7 +6,7 @@ import { insertDefaults, toMetadata, type SessionDoc } from './documents.js';
 import { guard, notFound } from './errors.js';
 import { streamMessages } from './messages.js';
 import { advanceScope, advanceScopes, latestInScope } from './scope-pointers.js';
-import { type LoadResult, type SessionMetadata, type SessionUpsert } from '../model/session.js';
+import { type ForkParent, type LoadResult, type SessionMetadata, type SessionUpsert } from '../model/session.js';
 import * as v from '../model/validation/index.js';
 
 export async function upsertSession(c: StoreContext, input: SessionUpsert): Promise<void> {
@@ -30,7 +30,7 @@ export async function writeSession(c: StoreContext, u: SessionUpsert): Promise<v
 }
 
 /** The `$set` of an upsert's fields (tags aside, which are added); a fork's `parent`, when given, is not read again. */
-export async function sessionFields(c: StoreContext, u: SessionUpsert, parent?: { sessionId: string; rootSessionId: string }): Promise<Record<string, unknown>> {
+export async function sessionFields(c: StoreContext, u: SessionUpsert, parent?: ForkParent): Promise<Record<string, unknown>> {
   const set: Record<string, unknown> = {};
   if (u.description !== undefined) set.description = u.description;
   if (u.scope !== undefined) set.scope = u.scope;

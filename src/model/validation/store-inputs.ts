@@ -15,6 +15,7 @@ import {
   SESSION_STATUSES,
   type CleanupOptions,
   type CostReportQuery,
+  type ForkParent,
   type ListOptions,
   type MessageInput,
   type RunLedgerEntry,
@@ -315,7 +316,7 @@ export function recordRunOptions(value: unknown, sessionId: string): RecordRunOp
 }
 
 /** A fork's parent as read: the session's `parentSessionId`, with its lineage's root. */
-function parentOf(value: unknown, parentSessionId: string | null | undefined): { sessionId: string; rootSessionId: string } {
+function parentOf(value: unknown, parentSessionId: string | null | undefined): ForkParent {
   const o = requireObject(value, 'options.parent');
   if (!parentSessionId || o.sessionId !== parentSessionId) {
     throw invalidInput('options.parent.sessionId', `must be options.session.parentSessionId (${parentSessionId ?? 'none'})`);
