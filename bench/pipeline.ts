@@ -10,6 +10,9 @@
  * BENCH_ROUNDS (default 5): rounds of 1 and 2, each side's run alternating with the other's; the
  * best round of each side is compared, as the CLI's own time drifts by several percent between
  * minutes (the median of the rounds' own ratios is printed beside it).
+ * BENCH_FORK_WARMUP (default 3): fan-outs of 10 forks on each side before the fork rounds. A
+ * worker's first fan-outs still compile its fork path (the JIT, as the first workflow bundles the
+ * code); a long-running worker has done that long before.
  *
  * Where a step's time goes is printed per step for both paths, from what the system records
  * already: the workflow's history (activity scheduled, started, completed; the next workflow
@@ -84,6 +87,8 @@ async function withWorker<T>(concurrency: number, fn: (client: Awaited<ReturnTyp
 const prompts = Array.from({ length: 10 }, (_, i) => `bench step ${i + 1}`);
 /** Alternating rounds of each comparison; default 5. */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+/** Unmeasured fan-outs of 10 on each side before the fork rounds; default 3. */
+const FORK_WARMUP = Number(process.env.BENCH_FORK_WARMUP ?? 3);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
 
 // 1. Ten steps through Temporal and the store vs ten direct runner calls, alternately, ROUNDS times:
@@ -188,6 +193,10 @@ const forks = await withWorker(10, async (client) => {
     if (r.branches.some((b) => b.status !== 'completed')) throw new Error('a fork failed');
     return Date.now() - s;
   };
+  for (let i = 0; i < FORK_WARMUP; i++) {
+    await fanOut(10);
+    await forkDirect(10);
+  }
   const best = { one: Infinity, ten: Infinity, oneDirect: Infinity, tenDirect: Infinity, ratios: [] as number[] };
   for (let round = 1; round <= ROUNDS; round++) {
     const [one, oneDirect] = [await fanOut(1), await forkDirect(1)];
