@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { createActivities } from '../../src/activities/index.js';
 import { createClaudeRuntime } from '../../src/activities/claude-runtime.js';
 import { transcriptPath } from '../../src/activities/transcripts.js';
-import { type StepInput, type StepResult } from '../../src/model/workflow.js';
+import { stepRunId, type StepHeartbeat, type StepInput, type StepResult } from '../../src/model/workflow.js';
 import { promptCounts, setupDurable, type Durable } from '../helpers/durable.js';
 
 let d: Durable;
@@ -17,11 +17,20 @@ afterAll(async () => {
   await d?.close();
 });
 
-async function activities() {
+async function activities(heartbeatIntervalMs?: number) {
   const config = await d.workerConfig();
   await mkdir(config.workDir, { recursive: true });
   const claude = createClaudeRuntime({ configDir: config.configDir, workDir: config.workDir, baseEnv: config.claudeEnv, maxRetries: 0 });
-  return { ...createActivities({ store: d.store, claude }), config };
+  return { ...createActivities({ store: d.store, claude, heartbeatIntervalMs }), config };
+}
+
+/** An activity environment of this attempt, and the heartbeats its activity sends. */
+function environment(attempt: number) {
+  const env = new MockActivityEnvironment({ attempt });
+  const beats: unknown[] = [];
+  // Copied as sent: the step heartbeats one progress object it keeps updating.
+  env.on('heartbeat', (details: unknown) => beats.push(structuredClone(details)));
+  return { env, beats };
 }
 
 test('a step already recorded complete returns its recorded outcome without running claude again', async () => {
@@ -74,4 +83,20 @@ test("a new session's id left on this machine by an earlier attempt is free befo
   await released;
   expect(fork).toMatchObject({ sessionId: forkId, status: 'success' });
   expect((await d.store.getSession(forkId))?.lineage.parentSessionId).toBe(parent.sessionId);
+});
+
+test("a step's first heartbeat waits for the timer or its first output, unless it replaces an earlier attempt's figures", async () => {
+  // No timer heartbeat within this test's steps: one with nothing streamed yet is the claim's.
+  const { runStep } = await activities(600_000);
+  const claimed = (beats: unknown[]) => (beats as StepHeartbeat[]).filter((b) => b.messages === 0 && b.requests === 0);
+  const first = environment(1);
+  await first.env.run(runStep, { stepKey: `wf-${randomUUID()}/0`, mode: 'query', prompt: 'a first attempt', newSessionId: randomUUID() } satisfies StepInput);
+  expect(first.beats.length).toBeGreaterThan(0);
+  expect(claimed(first.beats)).toEqual([]);
+
+  const stepKey = `wf-${randomUUID()}/0`;
+  const retry = environment(2);
+  await retry.env.run(runStep, { stepKey, mode: 'query', prompt: 'a second attempt', newSessionId: randomUUID() } satisfies StepInput);
+  expect(claimed(retry.beats)).toHaveLength(1);
+  expect(retry.beats[0]).toMatchObject({ runId: stepRunId(stepKey, 2), messages: 0, spendUsd: 0, waitingFor: null, failure: null });
 });
