@@ -109,8 +109,8 @@ export function createStepActivities(deps: StepDeps) {
     let beat: NodeJS.Timeout | undefined;
     const holding = claimed.then(({ lease }) => {
       held = new HeldSession(store, lease, ttlMs, () => stop.abort());
-      // Each heartbeat is a write in Temporal: the first waits for the timer, unless it replaces what
-      // is shown now (a wait, a store outage, or an earlier attempt's figures).
+      // Each heartbeat is a write in Temporal: the first waits for the CLI's output or the timer, unless
+      // it replaces what is shown now (a wait, a store outage, or an earlier attempt's figures).
       if (step.attempt > 1 || step.progress.waitingFor !== null || step.progress.failure !== null) {
         step.progress.waitingFor = null;
         step.progress.failure = null;
