@@ -25,12 +25,18 @@
  *   prepared while the CLI starts up, and the last messages are stored at its result line;
  * - after: process exit to activity completed (transcript and ledger entry, the lease released);
  * - next: activity completed to the next workflow task started.
+ * Then one more pipeline runs through a store whose client monitors its commands, and each step's
+ * store commands are printed by what they are for (`bench/store-phases.ts`): the session's lease,
+ * the conversation's restore, the ledger entry with the session's fields, the messages, the
+ * transcript's save; and the store's time before the spawn, while the CLI runs (hidden by its
+ * start-up, bar the prompt's EOF) and after its exit (the step waits for all of it).
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { MongoClient } from 'mongodb';
 import { type temporal as proto } from '@temporalio/proto';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createClient } from '../src/client/index.js';
@@ -41,13 +47,15 @@ import { startStub } from '../src/stub/server.js';
 import { createClaudeTemporalWorker } from '../src/worker/worker.js';
 import { HAS_PROC } from '../src/processes.js';
 import { cpuSnapshot, cpuSpent, type CpuSnapshot } from './cpu.js';
+import { storePhaseLines, traceStoreCommands, type StepSpan } from './store-phases.js';
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 const stack = await startStack({ stub: false });
 const stub = await startStub();
 const dir = await mkdtemp(path.join(os.tmpdir(), 'ct-bench-pipeline-'));
 const claudeEnv = { ANTHROPIC_BASE_URL: stub.url, ANTHROPIC_API_KEY: 'sk-ant-bench-dummy' };
-const store = createMongoStore({ uri: stack.mongoUri, dbName: `bench_${Date.now()}` });
+const dbName = `bench_${Date.now()}`;
+const store = createMongoStore({ uri: stack.mongoUri, dbName });
 await store.ensureIndexes();
 const nativeConnection = await NativeConnection.connect({ address: stack.temporalAddress });
 const temporal = new Client({ connection: await Connection.connect({ address: stack.temporalAddress }) });
@@ -56,7 +64,7 @@ const seconds = (ms: number) => (ms / 1000).toFixed(2);
 let peakRss = 0;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
 
-async function withWorker<T>(concurrency: number, fn: (client: Awaited<ReturnType<typeof createClient>>) => Promise<T>): Promise<T> {
+async function withWorker<T>(concurrency: number, fn: (client: Awaited<ReturnType<typeof createClient>>) => Promise<T>, workerStore = store): Promise<T> {
   const taskQueue = `bench-${randomUUID()}`;
   const w = await createClaudeTemporalWorker(
     {
@@ -73,7 +81,7 @@ async function withWorker<T>(concurrency: number, fn: (client: Awaited<ReturnTyp
       shutdownGraceMs: 1_000,
       claudeEnv,
     },
-    { store, connection: nativeConnection, workerOptions: { maxConcurrentWorkflowTaskExecutions: 50 } },
+    { store: workerStore, connection: nativeConnection, workerOptions: { maxConcurrentWorkflowTaskExecutions: 50 } },
   );
   const running = w.run();
   try {
@@ -137,24 +145,36 @@ console.log(
   `10-step pipeline, best of ${ROUNDS}: durable ${seconds(durable)} s, direct runner ${seconds(direct)} s, ratio ${(durable / direct).toFixed(2)} (target <= 1.10); median of the rounds' ratios ${median(ratios).toFixed(2)}; load ${os.loadavg()[0]!.toFixed(1)}`,
 );
 
-/** Per-step phases of the durable path (from history and ledger) beside the direct runner's steps. */
-async function printPhases(workflowId: string): Promise<void> {
+/** Each step of a durable pipeline: its activity's events (history) and its process (ledger), epoch ms. */
+async function stepsOf(workflowId: string): Promise<Array<StepSpan & { scheduled: number; next: number }>> {
   const history = await temporal.workflow.getHandle(workflowId).fetchHistory();
   const at = (e: proto.api.history.v1.IHistoryEvent) => Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
   const events = history.events ?? [];
   const runs = (await store.runsOfWorkflows([workflowId])).filter((r) => r.status !== 'running');
-  const rows: number[][] = [];
+  const steps: Array<StepSpan & { scheduled: number; next: number }> = [];
   for (const e of events) {
     if (!e.activityTaskCompletedEventAttributes) continue;
     const a = e.activityTaskCompletedEventAttributes;
     const scheduled = events.find((x) => Number(x.eventId) === Number(a.scheduledEventId))!;
     const started = events.find((x) => Number(x.eventId) === Number(a.startedEventId))!;
     const next = events.find((x) => Number(x.eventId) > Number(e.eventId) && x.workflowTaskStartedEventAttributes);
-    const run = runs[rows.length];
-    const before = run ? run.startedAt.getTime() - at(started) : NaN;
-    const claude = run?.durationMs ?? NaN;
-    rows.push([at(started) - at(scheduled), before, claude, at(e) - at(started) - before - claude, next ? at(next) - at(e) : NaN, at(e) - at(scheduled)]);
+    const run = runs[steps.length];
+    const spawn = run ? run.startedAt.getTime() : NaN;
+    steps.push({ scheduled: at(scheduled), started: at(started), spawn, exit: spawn + (run?.durationMs ?? NaN), completed: at(e), next: next ? at(next) : NaN });
   }
+  return steps;
+}
+
+/** Per-step phases of the durable path (from history and ledger) beside the direct runner's steps. */
+async function printPhases(workflowId: string): Promise<void> {
+  const rows = (await stepsOf(workflowId)).map((s) => [
+    s.started - s.scheduled,
+    s.spawn - s.started,
+    s.exit - s.spawn,
+    s.completed - s.exit,
+    s.next - s.completed,
+    s.completed - s.scheduled,
+  ]);
   const f = (n: number) => (Number.isFinite(n) ? String(Math.round(n)).padStart(6) : '     -');
   console.log('step   durable (ms): sched before claude  after   next  total | direct runner (ms): claude   wall');
   const sums = [0, 0, 0, 0, 0, 0, 0, 0];
@@ -165,6 +185,23 @@ async function printPhases(workflowId: string): Promise<void> {
   });
   console.log(`total               ${sums.slice(0, 6).map(f).join(' ')} |                    ${f(sums[6]!)} ${f(sums[7]!)}`);
 }
+
+// Where a step's store time goes: one more pipeline, through a store whose client monitors its commands
+// (monitoring costs a little CPU per command, so the measured rounds go without it).
+const tracedClient = new MongoClient(stack.mongoUri, { monitorCommands: true });
+const traced = traceStoreCommands(tracedClient);
+const tracedStore = createMongoStore({ client: tracedClient, dbName });
+const tracedId = await withWorker(
+  2,
+  async (client) => {
+    const workflowId = `bench-traced-${randomUUID()}`;
+    await client.runPipeline({ steps: prompts.map((prompt, i) => ({ mode: i === 0 ? ('query' as const) : ('resume' as const), prompt })) }, { workflowId });
+    return workflowId;
+  },
+  tracedStore,
+);
+for (const line of storePhaseLines(traced, await stepsOf(tracedId))) console.log(line);
+await tracedClient.close();
 
 // 2. Ten parallel forks vs one fork, and the same fan-out with the runner alone (how much of the
 //    ratio is the CLI's own start-up on this machine), alternately, ROUNDS times.
