@@ -85,19 +85,22 @@ function covered(intervals: Array<[number, number]>): number {
 
 /**
  * One line per step, then the total: commands and ms by phase, and the store's time before the
- * spawn, while the CLI runs (it waits for none of that, bar its prompt's EOF) and after its exit.
+ * spawn, while the CLI runs (it waits for none of that, bar its prompt's EOF) and from its exit to
+ * the activity's completion (what the step waits for).
  */
 export function storePhaseLines(commands: readonly TracedCommand[], steps: readonly StepSpan[]): string[] {
   const f = (n: number, w = 6) => (Number.isFinite(n) ? n.toFixed(n < 10 ? 1 : 0) : '-').padStart(w);
   const header = `step   store, commands / ms: ${STORE_PHASES.map((p) => p.padStart(12)).join('')} | store ms before spawn, during the CLI, after exit`;
-  const rows: number[][] = steps.map((s) => {
-    const mine = commands.filter((c) => c.start >= s.started && c.start <= s.completed);
+  const rows: number[][] = steps.map((s, i) => {
+    // Up to the next step's start: a step prunes the transcripts it replaced as it answers.
+    const until = steps[i + 1]?.started ?? Infinity;
+    const mine = commands.filter((c) => c.start >= s.started && c.start < until);
     const byPhase = STORE_PHASES.flatMap((p) => {
       const of = mine.filter((c) => c.phase === p);
       return [of.length, of.reduce((a, c) => a + (c.end - c.start), 0)];
     });
     const window = (from: number, to: number) => covered(mine.filter((c) => c.start >= from && c.start < to).map((c) => [c.start, Math.min(c.end, to)]));
-    return [...byPhase, window(s.started, s.spawn), window(s.spawn, s.exit), covered(mine.filter((c) => c.start >= s.exit).map((c) => [c.start, c.end]))];
+    return [...byPhase, window(s.started, s.spawn), window(s.spawn, s.exit), window(s.exit, s.completed)];
   });
   const line = (label: string, r: number[]) =>
     `${label.padStart(5)}${' '.repeat(24)}${STORE_PHASES.map((_, i) => `${String(r[2 * i]).padStart(4)} /${f(r[2 * i + 1]!)}`).join('')} | ${r.slice(-3).map((x) => f(x, 8)).join(' ')}`;
