@@ -29,16 +29,16 @@
  * store commands are printed by what they are for (`bench/store-phases.ts`): the session's lease,
  * the conversation's restore, the ledger entry with the session's fields, the messages, the
  * transcript's save; and the store's time before the spawn, while the CLI runs (hidden by its
- * start-up, bar the prompt's EOF) and after its exit (the step waits for all of it).
+ * start-up, bar the prompt's EOF) and from its exit to the activity's completion (waited for).
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { MongoClient } from 'mongodb';
 import { type temporal as proto } from '@temporalio/proto';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { MongoClient } from 'mongodb';
 import { createClient } from '../src/client/index.js';
 import { runClaude } from '../src/runner/run.js';
 import { startStack } from '../src/stack/stack.js';

@@ -1,8 +1,8 @@
 /**
  * A step's store commands by what they are for, from the driver's command monitoring: the bench
  * runs one pipeline through a store whose client monitors its commands (the measured rounds do
- * not), then lays each command on its step (activity started to completed, from the history) and
- * on the step's `claude` process (spawn to exit, from its ledger entry).
+ * not), then lays each command on its step (from its activity's start to the next step's, from
+ * the history) and on the step's `claude` process (spawn to exit, from its ledger entry).
  */
 import { performance } from 'node:perf_hooks';
 import { type CommandFailedEvent, type CommandStartedEvent, type CommandSucceededEvent, type MongoClient } from 'mongodb';
