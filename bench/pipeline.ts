@@ -93,6 +93,8 @@ async function withWorker<T>(concurrency: number, fn: (client: Awaited<ReturnTyp
 }
 
 const prompts = Array.from({ length: 10 }, (_, i) => `bench step ${i + 1}`);
+/** The 10-step pipeline: a query, then nine resumes of its session. */
+const pipeline = { steps: prompts.map((prompt, i) => ({ mode: i === 0 ? ('query' as const) : ('resume' as const), prompt })) };
 /** Alternating rounds of each comparison; default 5. */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 /** Unmeasured fan-outs of 10 on each side before the fork rounds; default 3. */
@@ -130,7 +132,7 @@ const { direct, durable, durableId, ratios } = await withWorker(2, async (client
     const d = await directPipeline();
     const start = Date.now();
     const workflowId = `bench-pipeline-${randomUUID()}`;
-    const result = await client.runPipeline({ steps: prompts.map((prompt, i) => ({ mode: i === 0 ? ('query' as const) : ('resume' as const), prompt })) }, { workflowId });
+    const result = await client.runPipeline(pipeline, { workflowId });
     if (result.status !== 'completed') throw new Error(`pipeline ${result.status}`);
     const ms = Date.now() - start;
     console.log(`round ${round}: durable ${seconds(ms)} s, direct runner ${seconds(d.ms)} s, ratio ${(ms / d.ms).toFixed(2)}`);
@@ -145,13 +147,16 @@ console.log(
   `10-step pipeline, best of ${ROUNDS}: durable ${seconds(durable)} s, direct runner ${seconds(direct)} s, ratio ${(durable / direct).toFixed(2)} (target <= 1.10); median of the rounds' ratios ${median(ratios).toFixed(2)}; load ${os.loadavg()[0]!.toFixed(1)}`,
 );
 
-/** Each step of a durable pipeline: its activity's events (history) and its process (ledger), epoch ms. */
-async function stepsOf(workflowId: string): Promise<Array<StepSpan & { scheduled: number; next: number }>> {
+/** A step of a durable pipeline, epoch ms: its activity's events (history) and its process (ledger). */
+type DurableStep = StepSpan & { scheduled: number; next: number };
+
+/** Each step of a durable pipeline, in order. */
+async function stepsOf(workflowId: string): Promise<DurableStep[]> {
   const history = await temporal.workflow.getHandle(workflowId).fetchHistory();
   const at = (e: proto.api.history.v1.IHistoryEvent) => Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
   const events = history.events ?? [];
   const runs = (await store.runsOfWorkflows([workflowId])).filter((r) => r.status !== 'running');
-  const steps: Array<StepSpan & { scheduled: number; next: number }> = [];
+  const steps: DurableStep[] = [];
   for (const e of events) {
     if (!e.activityTaskCompletedEventAttributes) continue;
     const a = e.activityTaskCompletedEventAttributes;
@@ -195,7 +200,7 @@ const tracedId = await withWorker(
   2,
   async (client) => {
     const workflowId = `bench-traced-${randomUUID()}`;
-    await client.runPipeline({ steps: prompts.map((prompt, i) => ({ mode: i === 0 ? ('query' as const) : ('resume' as const), prompt })) }, { workflowId });
+    await client.runPipeline(pipeline, { workflowId });
     return workflowId;
   },
   tracedStore,
