@@ -1,7 +1,9 @@
 /**
  * Pipeline overhead on the embedded stack, with the real `claude` CLI against the stub:
  *  1. a 10-step pipeline (query + 9 resumes) through Temporal and the store,
- *     divided by 10 direct runner calls doing the same (target <= 1.10);
+ *     divided by 10 direct runner calls doing the same (target <= 1.10); then the same pipeline
+ *     through Temporal alone (`bench/bare-step.ts`: a step that runs the CLI and stores nothing), to
+ *     show Temporal's part of that ratio and the store's;
  *  2. 10 parallel forks vs 1 fork (target <= 2.0), and vs 10 parallel forks with the runner alone (target <= 1.10);
  *  3. 50 concurrent one-step pipelines on one worker: completions, wall time, worker peak RSS.
  * Run: npx tsx bench/pipeline.ts   (needs `bash scripts/setup.sh` first)
@@ -47,6 +49,7 @@ import { startStub } from '../src/stub/server.js';
 import { createClaudeTemporalWorker } from '../src/worker/worker.js';
 import { HAS_PROC } from '../src/processes.js';
 import { cpuSnapshot, cpuSpent, type CpuSnapshot } from './cpu.js';
+import { startBareWorker } from './bare-step.js';
 import { storePhaseLines, traceStoreCommands, type StepSpan } from './store-phases.js';
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -100,6 +103,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 /** Unmeasured fan-outs of 10 on each side before the fork rounds; default 3. */
 const FORK_WARMUP = Number(process.env.BENCH_FORK_WARMUP ?? 3);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
 // 1. Ten steps through Temporal and the store vs ten direct runner calls, alternately, ROUNDS times:
 //    the CLI's own time drifts by several percent between minutes, so each side's best round is compared.
@@ -207,6 +211,44 @@ const tracedId = await withWorker(
 );
 for (const line of storePhaseLines(traced, await stepsOf(tracedId))) console.log(line);
 await tracedClient.close();
+
+// 1b. The same pipeline through Temporal alone (`bench/bare-step.ts`: the workflows as they are, a step
+//     that runs the CLI and stores nothing), alternately with the direct runner: Temporal's part of the
+//     ratio. The durable path's time outside the CLI beside it shows the store's and the step's part.
+const bare = await startBareWorker({
+  connection: nativeConnection,
+  taskQueue: `bench-bare-${randomUUID()}`,
+  configDir: path.join(dir, 'config-bare'),
+  workDir: directDir,
+  claudeEnv,
+  maxConcurrentSteps: 2,
+});
+const bareOnly = { bare: Infinity, bareClaude: NaN, direct: Infinity, directClaude: NaN, ratios: [] as number[] };
+try {
+  const bareClient = await createClient({ client: temporal, taskQueue: bare.taskQueue });
+  await bareClient.query('warm up');
+  for (let round = 1; round <= ROUNDS; round++) {
+    const d = await directPipeline();
+    const from = bare.claudeMs.length;
+    const start = Date.now();
+    const result = await bareClient.runPipeline(pipeline);
+    if (result.status !== 'completed') throw new Error(`pipeline through Temporal alone ${result.status}`);
+    const ms = Date.now() - start;
+    bareOnly.ratios.push(ms / d.ms);
+    if (ms < bareOnly.bare) [bareOnly.bare, bareOnly.bareClaude] = [ms, sum(bare.claudeMs.slice(from))];
+    if (d.ms < bareOnly.direct) [bareOnly.direct, bareOnly.directClaude] = [d.ms, sum(d.steps.map((x) => x.claude))];
+  }
+} finally {
+  await bare.stop();
+}
+const durableClaude = sum((await stepsOf(durableId)).map((x) => x.exit - x.spawn));
+const outside = (wall: number, claude: number) => ((wall - claude) / prompts.length).toFixed(1);
+console.log(
+  `10-step pipeline through Temporal alone (no store), best of ${ROUNDS}: ${seconds(bareOnly.bare)} s, direct runner ${seconds(bareOnly.direct)} s, ratio ${(bareOnly.bare / bareOnly.direct).toFixed(2)}; median of the rounds' ratios ${median(bareOnly.ratios).toFixed(2)}`,
+);
+console.log(
+  `  per step outside the CLI, in each side's best round: direct runner ${outside(bareOnly.direct, bareOnly.directClaude)} ms, Temporal alone ${outside(bareOnly.bare, bareOnly.bareClaude)} ms, durable ${outside(durable, durableClaude)} ms`,
+);
 
 // 2. Ten parallel forks vs one fork, and the same fan-out with the runner alone (how much of the
 //    ratio is the CLI's own start-up on this machine), alternately, ROUNDS times.
