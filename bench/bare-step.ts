@@ -7,7 +7,8 @@
  */
 import { Context } from '@temporalio/activity';
 import { type NativeConnection, Worker } from '@temporalio/worker';
-import { createsSession, startsFromSession } from '../src/model/step-modes.js';
+import { HEARTBEAT_FLUSH_MS } from '../src/model/defaults.js';
+import { stepRunRequest } from '../src/model/step-modes.js';
 import { type StepInput, type StepResult } from '../src/model/workflow.js';
 import { runClaude } from '../src/runner/run.js';
 import { WORKFLOWS_PATH } from '../src/worker/worker.js';
@@ -27,24 +28,14 @@ export async function startBareWorker(options: BareWorkerOptions) {
   const claudeMs: number[] = [];
   async function runStep(input: StepInput): Promise<StepResult> {
     const ctx = Context.current();
-    const outcome = await runClaude(
-      {
-        ...input.options,
-        mode: input.mode,
-        prompt: input.prompt,
-        sessionId: startsFromSession(input.mode) ? input.sessionId : undefined,
-        newSessionId: createsSession(input.mode) ? input.newSessionId : undefined,
-        cwd: options.workDir,
-      },
-      {
-        configDir: options.configDir,
-        workDir: options.workDir,
-        baseEnv: options.claudeEnv,
-        partialMessages: true,
-        signal: ctx.cancellationSignal,
-        onBatch: (batch) => ctx.heartbeat({ lines: batch.length }),
-      },
-    );
+    const outcome = await runClaude(stepRunRequest(input, options.workDir), {
+      configDir: options.configDir,
+      workDir: options.workDir,
+      baseEnv: options.claudeEnv,
+      partialMessages: true,
+      signal: ctx.cancellationSignal,
+      onBatch: (batch) => ctx.heartbeat({ lines: batch.length }),
+    });
     claudeMs.push(outcome.durationMs);
     return {
       stepKey: input.stepKey,
@@ -67,7 +58,7 @@ export async function startBareWorker(options: BareWorkerOptions) {
     workflowsPath: WORKFLOWS_PATH,
     activities: { runStep },
     maxConcurrentActivityTaskExecutions: options.maxConcurrentSteps,
-    maxHeartbeatThrottleInterval: 1_000,
+    maxHeartbeatThrottleInterval: HEARTBEAT_FLUSH_MS,
   });
   const running = worker.run();
   return {

@@ -146,7 +146,8 @@ const { direct, durable, durableId, ratios } = await withWorker(2, async (client
   }
   return best;
 });
-await printPhases(durableId);
+const durableSteps = await stepsOf(durableId);
+printPhases(durableSteps);
 console.log(
   `10-step pipeline, best of ${ROUNDS}: durable ${seconds(durable)} s, direct runner ${seconds(direct)} s, ratio ${(durable / direct).toFixed(2)} (target <= 1.10); median of the rounds' ratios ${median(ratios).toFixed(2)}; load ${os.loadavg()[0]!.toFixed(1)}`,
 );
@@ -175,8 +176,8 @@ async function stepsOf(workflowId: string): Promise<DurableStep[]> {
 }
 
 /** Per-step phases of the durable path (from history and ledger) beside the direct runner's steps. */
-async function printPhases(workflowId: string): Promise<void> {
-  const rows = (await stepsOf(workflowId)).map((s) => [
+function printPhases(steps: readonly DurableStep[]): void {
+  const rows = steps.map((s) => [
     s.started - s.scheduled,
     s.spawn - s.started,
     s.exit - s.spawn,
@@ -241,7 +242,7 @@ try {
 } finally {
   await bare.stop();
 }
-const durableClaude = sum((await stepsOf(durableId)).map((x) => x.exit - x.spawn));
+const durableClaude = sum(durableSteps.map((x) => x.exit - x.spawn));
 const outside = (wall: number, claude: number) => ((wall - claude) / prompts.length).toFixed(1);
 console.log(
   `10-step pipeline through Temporal alone (no store), best of ${ROUNDS}: ${seconds(bareOnly.bare)} s, direct runner ${seconds(bareOnly.direct)} s, ratio ${(bareOnly.bare / bareOnly.direct).toFixed(2)}; median of the rounds' ratios ${median(bareOnly.ratios).toFixed(2)}`,

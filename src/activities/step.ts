@@ -13,7 +13,7 @@ import { validateRunRequest } from '../model/validation/run-request.js';
 import { type RunOutcome, type RunRequest } from '../model/run.js';
 import { type RunLedgerEntry, type SessionLease, type SessionUpsert } from '../model/session.js';
 import { type RunRecord, type SessionStore } from '../store/types.js';
-import { createsSession, startsFromSession } from '../model/step-modes.js';
+import { createsSession, stepRunRequest } from '../model/step-modes.js';
 import { stepRunId, type StepHeartbeat, type StepInput, type StepResult } from '../model/workflow.js';
 import { nonRetryable, withSessionId } from './failures.js';
 import { type ActivityLogger, type ClaudeRuntime } from './index.js';
@@ -173,14 +173,7 @@ export function createStepActivities(deps: StepDeps) {
       throw nonRetryable('InvalidInput', createsSession(input.mode) ? 'Invalid newSessionId: required' : 'Invalid sessionId: a resume needs a session id');
     }
     const runId = stepRunId(input.stepKey, attempt);
-    const request: RunRequest = {
-      ...input.options,
-      mode: input.mode,
-      prompt: input.prompt,
-      sessionId: startsFromSession(input.mode) ? input.sessionId : undefined,
-      newSessionId: createsSession(input.mode) ? sessionId : undefined,
-      cwd,
-    };
+    const request = stepRunRequest(input, cwd);
     const progress = newProgress(runId, sessionId);
     const call = storeCaller({
       deadline: attemptDeadline(ctx.info),

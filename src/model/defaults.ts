@@ -49,5 +49,8 @@ export const MAX_FORK_PROMPTS = 100;
 /** A step's heartbeat timeout: a crashed worker's step is retried elsewhere within it (and its session lease expires). */
 export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 10_000;
 
+/** A step's heartbeats (its live progress) reach Temporal at most this often. */
+export const HEARTBEAT_FLUSH_MS = 1_000;
+
 /** One attempt of a step may take this long; a store outage is waited out within it. */
 export const DEFAULT_STEP_TIMEOUT_MS = 60 * 60 * 1000;

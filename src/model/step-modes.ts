@@ -3,7 +3,8 @@
  * each mode needs. The run-request check, the pipeline schema and the
  * pipeline workflow all read them. Pure module.
  */
-import { CLAUDE_MODES, type ClaudeMode } from './run.js';
+import { CLAUDE_MODES, type ClaudeMode, type RunRequest } from './run.js';
+import { type StepInput } from './workflow.js';
 
 /** Query and fork start a new session (whose id may be fixed), so they need a prompt. */
 export function createsSession(mode: ClaudeMode): mode is 'query' | 'fork' {
@@ -13,6 +14,18 @@ export function createsSession(mode: ClaudeMode): mode is 'query' | 'fork' {
 /** Resume and fork start from a given session; continue finds its own, query has none. */
 export function startsFromSession(mode: ClaudeMode): mode is 'resume' | 'fork' {
   return mode === 'resume' || mode === 'fork';
+}
+
+/** The runner's request for a step in `cwd`: its options, and the session it starts from or creates, by mode. */
+export function stepRunRequest(input: StepInput, cwd: string): RunRequest {
+  return {
+    ...input.options,
+    mode: input.mode,
+    prompt: input.prompt,
+    sessionId: startsFromSession(input.mode) ? input.sessionId : undefined,
+    newSessionId: createsSession(input.mode) ? input.newSessionId : undefined,
+    cwd,
+  };
 }
 
 export function isClaudeMode(value: unknown): value is ClaudeMode {

@@ -4,6 +4,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { createActivities, type ActivityLogger } from '../activities/index.js';
 import { createClaudeRuntime } from '../activities/claude-runtime.js';
 import { RUNNING_FROM_DIST } from '../paths.js';
+import { HEARTBEAT_FLUSH_MS } from '../model/defaults.js';
 import { invalidInput } from '../model/failures.js';
 import { checkClaudeBinary } from '../runner/preflight.js';
 import { defaultClaudePath, resolveClaudeBinary } from '../runner/child.js';
@@ -65,8 +66,8 @@ export async function createClaudeTemporalWorker(config: WorkerConfig, overrides
       maxConcurrentActivityTaskExecutions: config.maxConcurrentSteps,
       // On shutdown running steps get this long to finish, then they are cancelled (their process trees killed).
       shutdownGraceTime: config.shutdownGraceMs,
-      // Heartbeats carry live progress (messages, spend): flush them every second, not every 16 s.
-      maxHeartbeatThrottleInterval: 1_000,
+      // Heartbeats carry live progress (messages, spend): flushed often, not at the SDK's default of 16 s.
+      maxHeartbeatThrottleInterval: HEARTBEAT_FLUSH_MS,
       ...overrides.workerOptions,
     });
     return {
