@@ -143,8 +143,8 @@ export function createStepActivities(deps: StepDeps) {
       const started = await step.call(() => store.startRun(base, { session: sessionOf(step, parent), check, ...known }));
       return { settled, base, started };
     });
-    // Transcript versions the run replaced, pruned once it is recorded.
-    let replaced = 0;
+    // Deletes the transcript versions the run replaced, once it is recorded.
+    let prune: (() => Promise<number>) | null = null;
     try {
       // The process is spawned, or the run ended without one: called once or twice.
       const spawned = () => {
@@ -153,15 +153,15 @@ export function createStepActivities(deps: StepDeps) {
       };
       const outcome = await runClaude(ctx, step, prepared, stop.signal, write, spawned);
       const { base, settled, started } = await prepared;
-      const { entry, replaced: versions } = await recordOutcome(step, base, outcome, write, check, started);
-      replaced = versions;
-      return resultFromLedger(step.input.stepKey, entry, settled, false);
+      const recorded = await recordOutcome(step, base, outcome, write, check, started);
+      prune = recorded.prune;
+      return resultFromLedger(step.input.stepKey, recorded.entry, settled, false);
     } finally {
       clearInterval(beat);
       await held?.release().catch(() => undefined);
       // The transcripts the run replaced go while the step answers: pruning never touches the current
       // one, and one cut short is finished by the next.
-      if (replaced > 0) void store.pruneTranscripts(step.sessionId).catch(() => undefined);
+      if (prune) void prune().catch(() => undefined);
     }
   }
 
@@ -312,7 +312,7 @@ export function createStepActivities(deps: StepDeps) {
     write: FencedWrite,
     check: () => Promise<void>,
     started: RunRecord,
-  ): Promise<{ entry: RunLedgerEntry; replaced: number }> {
+  ): Promise<{ entry: RunLedgerEntry; prune: (() => Promise<number>) | null }> {
     const { sessionId, runId } = step;
     if (outcome.sessionId && outcome.sessionId !== sessionId) {
       logger.warn('CLI reported another session id than the one fixed', { expected: sessionId, got: outcome.sessionId });
@@ -329,7 +329,7 @@ export function createStepActivities(deps: StepDeps) {
         const { key, exchange } = step.input.conversation;
         await write(() => store.recordConversation({ key, sessionId, exchanges: exchange }));
       }
-      return { entry, replaced };
+      return { entry, prune: replaced > 0 ? () => started.pruneReplaced() : null };
     }
     // The conversation goes back to where it was; recordRun also sets the session's status from its latest run.
     await write(() => store.discardRunMessages(sessionId, runId));

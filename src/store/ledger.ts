@@ -6,12 +6,12 @@ import { type Filter } from 'mongodb';
 import { invalidInput } from '../model/failures.js';
 import { upsertOne, type StoreContext } from './context.js';
 import { readDerivation, withRun, writeDerived, type Derivation, type RecomputeCause } from './derived.js';
-import { toEntry, toRunDoc, type RunDoc } from './documents.js';
+import { toEntry, toRunDoc, type RunDoc, type TranscriptFileRef } from './documents.js';
 import { guard, isDuplicateKey, mapError } from './errors.js';
 import { followsFold } from './ledger-fold.js';
 import { FOLD_AT, foldBriefs, noteBrief, toBrief } from './run-briefs.js';
 import { sessionFields, tagRuns } from './sessions.js';
-import { nameCurrent, writeTranscriptFile } from './transcripts.js';
+import { nameCurrent, pruneFiles, writeTranscriptFile } from './transcripts.js';
 import { type RecordRunOptions, type RunLedgerEntry, type RunQuery } from '../model/session.js';
 import { type RunRecord } from './types.js';
 import { stepRunId } from '../model/workflow.js';
@@ -25,7 +25,7 @@ import * as v from '../model/validation/index.js';
  * and its `running` entry).
  */
 export async function recordRun(c: StoreContext, entry: RunLedgerEntry, options?: RecordRunOptions): Promise<number> {
-  return (await record(c, entry, options, null)).replaced;
+  return (await record(c, entry, options, null)).replaced.length;
 }
 
 /**
@@ -40,12 +40,15 @@ export async function startRun(c: StoreContext, entry: RunLedgerEntry, options?:
   const run = { sessionId: entry.sessionId, runId: entry.runId };
   // Used once: a retry (the first call failed partway, or the store was out) reads.
   let carried = written;
+  let replaced: TranscriptFileRef[] = [];
   return {
     record: async (end, endOptions) => {
       const basis = carried;
       carried = null;
-      return (await record(c, end, endOptions, basis ? { ...run, basis } : null)).replaced;
+      ({ replaced } = await record(c, end, endOptions, basis ? { ...run, basis } : null));
+      return replaced.length;
     },
+    pruneReplaced: () => guard(() => pruneFiles(c, run.sessionId, replaced)),
   };
 }
 
@@ -54,15 +57,15 @@ const NOTHING_STORED: Derivation = { cause: 'run', session: null, folded: null, 
 
 /**
  * One entry's write. `started`: the run's start as it left the session, for its end (nothing read).
- * Answers how many transcript versions it replaced, and the session's derivation as written, when
- * the next entry of the run may derive from it.
+ * Answers the transcript versions it replaced (still listed, for `pruneFiles`), and the session's
+ * derivation as written, when the next entry of the run may derive from it.
  */
 async function record(
   c: StoreContext,
   entry: RunLedgerEntry,
   options: RecordRunOptions | undefined,
   started: { sessionId: string; runId: string; basis: Derivation } | null,
-): Promise<{ replaced: number; written: Derivation | null }> {
+): Promise<{ replaced: TranscriptFileRef[]; written: Derivation | null }> {
   const e = v.validateRunEntry(entry);
   const { transcript, session, parent, fresh, check } = v.recordRunOptions(options, e.sessionId);
   if (started && (started.sessionId !== e.sessionId || started.runId !== e.runId)) {
@@ -105,9 +108,9 @@ async function record(
       await entryWrites;
       await writeDerived(c, e.sessionId, await readDerivation(c, e.sessionId, cause), e, opened);
     }
-    if (after.runs.length <= FOLD_AT) return { replaced: replaced.length, written };
+    if (after.runs.length <= FOLD_AT) return { replaced, written };
     await foldBriefs(c, e.sessionId);
-    return { replaced: replaced.length, written: null };
+    return { replaced, written: null };
   });
 }
 

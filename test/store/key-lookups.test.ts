@@ -130,6 +130,12 @@ describe('key lookups', () => {
     ];
     // As the step records its end: from what its start left, nothing read.
     expect(await findsOf(() => started!.record({ ...run(2, 'success'), assistantMessages: 0 }, { transcript }))).toEqual([]);
+    // And the version it replaced goes as its naming listed it, nothing read again.
+    let pruned = 0;
+    expect(await findsOf(async () => (pruned = await started!.pruneReplaced()))).toEqual([]);
+    expect(pruned).toBe(1);
+    expect(await store.pruneTranscripts(sid)).toBe(0);
+    expect(Buffer.from((await store.loadTranscript(sid))!)).toEqual(Buffer.from(transcript));
     expect(new Set(finds.map((f) => f.collection))).toEqual(new Set([COLLECTIONS.runs, COLLECTIONS.sessions, COLLECTIONS.runBriefs]));
     for (const f of finds) {
       expect(Object.keys(f.filter)).toEqual(['_id']);
