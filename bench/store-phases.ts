@@ -95,10 +95,8 @@ export function storePhaseLines(commands: readonly TracedCommand[], steps: reado
     // Up to the next step's start: a step prunes the transcripts it replaced as it answers.
     const until = steps[i + 1]?.started ?? Infinity;
     const mine = commands.filter((c) => c.start >= s.started && c.start < until);
-    // A transcript read after the exit is the save's (the pruning of replaced versions reads their list).
-    const phase = (c: TracedCommand): StorePhase => (c.phase === 'restore' && c.start >= s.exit ? 'save' : c.phase);
     const byPhase = STORE_PHASES.flatMap((p) => {
-      const of = mine.filter((c) => phase(c) === p);
+      const of = mine.filter((c) => c.phase === p);
       return [of.length, of.reduce((a, c) => a + (c.end - c.start), 0)];
     });
     const window = (from: number, to: number) => covered(mine.filter((c) => c.start >= from && c.start < to).map((c) => [c.start, Math.min(c.end, to)]));

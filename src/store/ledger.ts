@@ -19,10 +19,10 @@ import * as v from '../model/validation/index.js';
 
 /**
  * Writes a ledger entry and the session's fields derived from it. With `transcript`, the session's
- * transcript is stored and named current first, so a run recorded complete has its transcript
- * (the versions it replaces stay listed until `pruneTranscripts`: it answers how many). With
- * `session`, the session's own fields are upserted in the same write (a run's start: its session
- * and its `running` entry).
+ * transcript is stored and named current first, so a run recorded complete has its transcript (the
+ * versions it replaces stay listed until `pruneTranscripts`, or a started run's `pruneReplaced`: it
+ * answers how many). With `session`, the session's own fields are upserted in the same write (a
+ * run's start: its session and its `running` entry).
  */
 export async function recordRun(c: StoreContext, entry: RunLedgerEntry, options?: RecordRunOptions): Promise<number> {
   return (await record(c, entry, options, null)).replaced.length;
