@@ -143,8 +143,8 @@ export function createStepActivities(deps: StepDeps) {
       const started = await step.call(() => store.startRun(base, { session: sessionOf(step, parent), check, ...known }));
       return { settled, base, started };
     });
-    // Deletes the transcript versions the run replaced, once it is recorded.
-    let prune: (() => Promise<number>) | null = null;
+    // The run, once recorded complete: it deletes the transcript versions it replaced.
+    let recorded: RunRecord | null = null;
     try {
       // The process is spawned, or the run ended without one: called once or twice.
       const spawned = () => {
@@ -153,15 +153,15 @@ export function createStepActivities(deps: StepDeps) {
       };
       const outcome = await runClaude(ctx, step, prepared, stop.signal, write, spawned);
       const { base, settled, started } = await prepared;
-      const recorded = await recordOutcome(step, base, outcome, write, check, started);
-      prune = recorded.prune;
-      return resultFromLedger(step.input.stepKey, recorded.entry, settled, false);
+      const entry = await recordOutcome(step, base, outcome, write, check, started);
+      recorded = started;
+      return resultFromLedger(step.input.stepKey, entry, settled, false);
     } finally {
       clearInterval(beat);
       await held?.release().catch(() => undefined);
       // The transcripts the run replaced go while the step answers: pruning never touches the current
       // one, and one cut short is finished by the next.
-      if (prune) void prune().catch(() => undefined);
+      if (recorded) void recorded.pruneReplaced().catch(() => undefined);
     }
   }
 
@@ -312,7 +312,7 @@ export function createStepActivities(deps: StepDeps) {
     write: FencedWrite,
     check: () => Promise<void>,
     started: RunRecord,
-  ): Promise<{ entry: RunLedgerEntry; prune: (() => Promise<number>) | null }> {
+  ): Promise<RunLedgerEntry> {
     const { sessionId, runId } = step;
     if (outcome.sessionId && outcome.sessionId !== sessionId) {
       logger.warn('CLI reported another session id than the one fixed', { expected: sessionId, got: outcome.sessionId });
@@ -323,13 +323,13 @@ export function createStepActivities(deps: StepDeps) {
       // Fenced like every write: the check goes out with the transcript's file.
       const transcript = await readTranscript(claude.configDir, step.cwd, sessionId);
       const options = { ...(transcript ? { transcript } : {}), check };
-      const replaced = await step.call(() => started.record(entry, options));
+      await step.call(() => started.record(entry, options));
       if (step.input.conversation) {
         // The key's session, for a conversation re-opened later: recorded once the exchange is.
         const { key, exchange } = step.input.conversation;
         await write(() => store.recordConversation({ key, sessionId, exchanges: exchange }));
       }
-      return { entry, prune: replaced > 0 ? () => started.pruneReplaced() : null };
+      return entry;
     }
     // The conversation goes back to where it was; recordRun also sets the session's status from its latest run.
     await write(() => store.discardRunMessages(sessionId, runId));

@@ -34,7 +34,7 @@ import { type DeletionRecord, type RestoreResult, type Tombstone } from '../mode
 export interface RunRecord {
   /** `recordRun` of the run's end: the first call derives from what the start left (nothing read), a retry reads. */
   record(entry: RunLedgerEntry, options?: RecordRunOptions): Promise<number>;
-  /** Deletes the transcript versions the last `record` replaced, as its naming listed them (nothing read again); answers how many went. */
+  /** Deletes the transcript versions the last `record` replaced, as its naming listed them (nothing read again; none, no command); answers how many went. */
   pruneReplaced(): Promise<number>;
 }
 
